@@ -1,0 +1,63 @@
+# fitroom: the two commands are `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test bench fmt lint typecheck unit install install-dev pg-tools clean
+
+# A stamp per lock-file content: installs run again only when a lock changes.
+RUN_STAMP := $(VENV)/.run-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.lock requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+
+$(RUN_STAMP): $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	@touch $@
+
+$(DEV_STAMP): $(RUN_STAMP) requirements-dev.lock
+	$(BIN)/pip install -q -r requirements-dev.lock
+	@touch $@
+
+install: $(RUN_STAMP)
+install-dev: $(DEV_STAMP)
+
+## make run: install, migrate, seed the demo store, serve on http://$(HOST):$(PORT)
+run: install
+	$(BIN)/fitroom db upgrade
+	$(BIN)/fitroom demo seed
+	$(BIN)/fitroom serve --host $(HOST) --port $(PORT)
+
+## make test: format check, lint, type check, then the test suite
+test: install-dev pg-tools
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+## PostgreSQL server binaries for the PostgreSQL tests, where apt can install them.
+pg-tools:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get install -y -q --no-install-recommends postgresql >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends postgresql >/dev/null 2>&1)) ; } || \
+	  echo "note: PostgreSQL server binaries not available; the PostgreSQL tests will be skipped"
+
+## make bench: benchmarks; figures go to bench/results/*.md and the README
+bench: install-dev
+	$(BIN)/python bench/recommend_latency.py
+	$(BIN)/python bench/ansur_coverage.py
+	$(BIN)/python bench/returns_learning.py
+
+fmt: install-dev
+	$(BIN)/ruff format src tests bench scripts
+	$(BIN)/ruff check --fix src tests bench scripts
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

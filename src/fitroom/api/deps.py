@@ -1,0 +1,59 @@
+"""Typed dependencies shared by the routers: settings, a DB session, admin auth."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from fitroom.config import Settings
+from fitroom.errors import Unauthorized
+from fitroom.services.sizing import SizingContext
+from fitroom.store.db import Database
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_session(db: Annotated[Database, Depends(get_db)]) -> Iterator[Session]:
+    with db.session() as session:
+        yield session
+
+
+def get_sizing_context(settings: Annotated[Settings, Depends(get_settings_dep)]) -> SizingContext:
+    return SizingContext(
+        estimator_path=settings.estimator_path,
+        max_offset_steps=settings.returns_max_offset_steps,
+    )
+
+
+def require_admin(
+    settings: Annotated[Settings, Depends(get_settings_dep)],
+    x_admin_key: Annotated[str | None, Header()] = None,
+) -> None:
+    """Catalog and size-chart writes need the admin key in ``X-Admin-Key``."""
+    expected = settings.admin_api_key
+    if not expected:
+        raise Unauthorized(
+            "writes are disabled: this server has no admin API key (set FITROOM_ADMIN_API_KEY)"
+        )
+    if not x_admin_key or not hmac.compare_digest(x_admin_key.encode(), expected.encode()):
+        raise Unauthorized(
+            "this write needs the admin API key in the X-Admin-Key header"
+            + (" (the one sent is wrong)" if x_admin_key else "")
+        )
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SizingDep = Annotated[SizingContext, Depends(get_sizing_context)]
+AdminDep = Depends(require_admin)

@@ -1,0 +1,1 @@
+"""One router per domain, mounted under /v1 by ``fitroom.api.app``."""

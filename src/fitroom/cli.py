@@ -1,0 +1,333 @@
+"""The ``fitroom`` command line: serve, migrate, seed, size, import.
+
+Heavy modules (SQLAlchemy, numpy, FastAPI) are imported inside the commands so that
+``fitroom --help`` stays fast. User mistakes print a message and exit 2, never a
+traceback; ``--json`` prints the error as JSON too.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from fitroom.config import Settings
+
+app = typer.Typer(
+    name="fitroom",
+    help="fitroom: an open-source AI fitting room for online fashion stores.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo store.", no_args_is_help=True)
+size_app = typer.Typer(help="Size recommendation and measurement estimates.", no_args_is_help=True)
+import_app = typer.Typer(help="Bulk import of products and size charts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(size_app, name="size")
+app.add_typer(import_app, name="import")
+
+T = TypeVar("T")
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+class SexOpt(str, Enum):
+    female = "female"
+    male = "male"
+
+
+class FitOpt(str, Enum):
+    slim = "slim"
+    regular = "regular"
+    relaxed = "relaxed"
+
+
+def _settings() -> Settings:
+    from fitroom.config import get_settings
+
+    return get_settings()
+
+
+def _run(as_json: bool, action: Callable[[], T]) -> T:
+    """Run ``action``; turn a FitroomError into a message and exit code 2."""
+    from fitroom.errors import FitroomError
+
+    try:
+        return action()
+    except FitroomError as exc:
+        if as_json:
+            typer.echo(json.dumps({"error": exc.to_dict()}, default=str, indent=2))
+        typer.echo(f"error: {exc.message}", err=True)
+        for row in exc.details.get("errors", [])[:20]:
+            typer.echo(
+                f"  row {row.get('row')}: {row.get('field') or '-'}: {row.get('reason')}",
+                err=True,
+            )
+        raise typer.Exit(2) from None
+
+
+def _emit(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str) if as_json else text(data))
+
+
+def admin_key(settings: Settings) -> tuple[str, bool]:
+    """The admin key from the environment, or the local generated one (and if new)."""
+    if settings.admin_api_key:
+        return settings.admin_api_key, False
+    path = settings.var_dir / "admin_api_key"
+    if path.exists():
+        return path.read_text().strip(), False
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(24)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key, True
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+) -> None:
+    """Serve the API, docs (/docs) and pages on http://HOST:PORT."""
+    import os
+
+    import uvicorn
+
+    settings = _settings()
+    key, _ = admin_key(settings)
+    os.environ["FITROOM_ADMIN_API_KEY"] = key
+    typer.echo(f"fitroom on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    if not settings.admin_api_key:
+        typer.echo(
+            f"admin API key (X-Admin-Key, for catalog writes): {key}\n"
+            f"  stored in {settings.var_dir / 'admin_api_key'}"
+        )
+    uvicorn.run(
+        "fitroom.api.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@app.command("admin-key")
+def admin_key_cmd() -> None:
+    """Print the admin API key this installation uses (generating a local one if none)."""
+    key, _ = admin_key(_settings())
+    typer.echo(key)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the database migrations (SQLite by default, FITROOM_DATABASE_URL otherwise)."""
+    from fitroom.store.db import Database
+
+    settings = _settings()
+
+    def action() -> str | None:
+        db = Database(settings.resolved_database_url)
+        db.upgrade(revision)
+        current = db.current_revision()
+        db.dispose()
+        return current
+
+    current = _run(False, action)
+    typer.echo(f"database at revision {current}")
+
+
+@demo_app.command("seed")
+def demo_seed(
+    force_images: Annotated[bool, typer.Option(help="Re-render product images.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Seed the demo store (brands, size charts, products, images)."""
+    from fitroom.services.demo import seed_demo
+    from fitroom.store.db import Database
+
+    settings = _settings()
+    db = Database(settings.resolved_database_url)
+
+    def progress(done: int, total: int) -> None:
+        if not as_json:
+            print(f"\rseeding products {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    def action() -> dict[str, int]:
+        with db.session() as session:
+            result = seed_demo(
+                session,
+                settings.resolved_media_dir,
+                force_images=force_images,
+                progress=progress,
+            )
+        return dict(result.__dict__)
+
+    result = _run(as_json, action)
+    if not as_json:
+        print(file=sys.stderr)
+    _emit(
+        result,
+        as_json,
+        lambda r: (
+            f"demo store: {r['brands']} brands, {r['charts']} size charts, "
+            f"{r['products']} products ({r['images_written']} images rendered)"
+        ),
+    )
+
+
+def _fits_text(result: dict[str, Any]) -> str:
+    lines = [
+        f"recommended size: {result['size']}  (confidence {result['confidence']:.0%})",
+        result["reason"],
+    ]
+    for alt in result["alternatives"]:
+        lines.append(f"also close: {alt['size']} ({alt['share']:.0%} of plausible bodies)")
+    for fit in result["fits"]:
+        zones = ", ".join(f"{z['zone']} {z['fit']} ({z['ease_cm']:+.1f} cm)" for z in fit["zones"])
+        lines.append(f"  {fit['size']:>8}: {zones}")
+    return "\n".join(lines)
+
+
+@size_app.command("recommend")
+def size_recommend(
+    chart: Annotated[str | None, typer.Option(help="Size chart id.")] = None,
+    product: Annotated[str | None, typer.Option(help="Product id (uses its chart).")] = None,
+    chest_cm: Annotated[float | None, typer.Option(help="Chest/bust girth, cm.")] = None,
+    waist_cm: Annotated[float | None, typer.Option(help="Waist girth, cm.")] = None,
+    hip_cm: Annotated[float | None, typer.Option(help="Hip girth, cm.")] = None,
+    inseam_cm: Annotated[float | None, typer.Option(help="Inside leg, cm.")] = None,
+    neck_cm: Annotated[float | None, typer.Option(help="Neck base girth, cm.")] = None,
+    sleeve_cm: Annotated[float | None, typer.Option(help="Back-neck to wrist, cm.")] = None,
+    height_cm: Annotated[float | None, typer.Option(help="Height, cm.")] = None,
+    weight_kg: Annotated[float | None, typer.Option(help="Weight, kg.")] = None,
+    sex: Annotated[SexOpt | None, typer.Option(help="Sex, for estimating missing zones.")] = None,
+    fit: Annotated[FitOpt, typer.Option(help="Preferred fit.")] = FitOpt.regular,
+    shopper: Annotated[str | None, typer.Option(help="Shopper id (their returns count).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recommend a size of a chart or product for body measurements."""
+    from pydantic import ValidationError
+
+    from fitroom.errors import InputError
+    from fitroom.services.sizing import BodyIn, RecommendIn, SizingContext, recommend
+    from fitroom.store.db import database_for
+
+    settings = _settings()
+
+    def action() -> dict[str, Any]:
+        try:
+            request = RecommendIn(
+                chart_id=chart,
+                product_id=product,
+                measurements=BodyIn(
+                    chest_cm=chest_cm,
+                    waist_cm=waist_cm,
+                    hip_cm=hip_cm,
+                    inseam_cm=inseam_cm,
+                    neck_cm=neck_cm,
+                    sleeve_cm=sleeve_cm,
+                    height_cm=height_cm,
+                    weight_kg=weight_kg,
+                ),
+                sex=sex.value if sex else None,
+                fit=fit.value,
+                shopper_id=shopper,
+            )
+        except ValidationError as exc:
+            raise InputError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        context = SizingContext(
+            estimator_path=settings.estimator_path,
+            max_offset_steps=settings.returns_max_offset_steps,
+        )
+        with database_for(settings.resolved_database_url).session() as session:
+            return recommend(session, request, context)
+
+    _emit(_run(as_json, action), as_json, _fits_text)
+
+
+@size_app.command("estimate")
+def size_estimate(
+    height_cm: Annotated[float, typer.Option(help="Height, cm.")],
+    sex: Annotated[SexOpt, typer.Option(help="Sex.")],
+    weight_kg: Annotated[float | None, typer.Option(help="Weight, kg.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Estimate body measurements from height, weight and sex (with +/- cm)."""
+    from fitroom.services.sizing import estimate_measurements
+    from fitroom.sizing.zones import Sex
+
+    settings = _settings()
+    result = _run(
+        as_json,
+        lambda: estimate_measurements(
+            height_cm=height_cm,
+            weight_kg=weight_kg,
+            sex=Sex(sex.value),
+            estimator_path=settings.estimator_path,
+        ),
+    )
+
+    def text(r: dict[str, Any]) -> str:
+        rows = [
+            f"  {zone:>7}: {m['value_cm']:6.1f} cm  +/- {m['plus_minus_cm']:.1f}"
+            for zone, m in r["measurements"].items()
+        ]
+        return "estimated measurements:\n" + "\n".join(rows)
+
+    _emit(result, as_json, text)
+
+
+def _import(kind: str, path: Path, as_json: bool) -> None:
+    from fitroom.errors import InputError
+    from fitroom.services import imports
+    from fitroom.store.db import database_for
+
+    settings = _settings()
+
+    def action() -> dict[str, Any]:
+        if not path.is_file():
+            raise InputError(f"{path} is not a file", field="file")
+        fmt = imports.detect_format(path.name, None)
+        data = path.read_bytes()
+        with database_for(settings.resolved_database_url).session() as session:
+            if kind == "products":
+                return imports.import_products(session, data, fmt).to_dict()
+            return imports.import_charts(session, data, fmt).to_dict()
+
+    _emit(
+        _run(as_json, action),
+        as_json,
+        lambda r: f"imported {r['kind']}: {r['created']} created, {r['updated']} updated",
+    )
+
+
+@import_app.command("products")
+def import_products(
+    path: Annotated[Path, typer.Argument(help="CSV or JSON file.")], as_json: JsonOpt = False
+) -> None:
+    """Import products; any bad row fails the whole import with row-level errors."""
+    _import("products", path, as_json)
+
+
+@import_app.command("charts")
+def import_charts(
+    path: Annotated[Path, typer.Argument(help="CSV or JSON file.")], as_json: JsonOpt = False
+) -> None:
+    """Import size charts; any bad row fails the whole import with row-level errors."""
+    _import("charts", path, as_json)
+
+
+def main() -> None:
+    app()

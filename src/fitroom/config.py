@@ -1,0 +1,63 @@
+"""Settings: one typed object, read from ``FITROOM_*`` environment variables.
+
+Built by ``get_settings()`` (cached) or ``Settings()`` directly in tests, never at
+import time, so tests and the CLI can override any field.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can set. Environment: ``FITROOM_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="FITROOM_", env_file=None, extra="ignore")
+
+    #: Folder for the SQLite file, product images, generated keys and caches.
+    var_dir: Path = Path("var")
+    #: SQLAlchemy URL; default is a SQLite file in var_dir. PostgreSQL works too:
+    #: ``postgresql+psycopg://user:pass@host/db``.
+    database_url: str | None = None
+    #: Key that catalog and size-chart writes need (header ``X-Admin-Key``). When unset,
+    #: ``fitroom serve`` generates one into ``var_dir/admin_api_key`` and prints it.
+    admin_api_key: str | None = None
+    #: Real public data for benchmarks and data tests (never shipped).
+    data_dir: Path = Path("../shared/data")
+    #: Where product images are written and served from (``/media``).
+    media_dir: Path | None = None
+    #: Caches of heavy models (body model, compiled kernels).
+    cache_dir: Path | None = None
+    #: The measurement estimator's model file; default: the one shipped in the package.
+    estimator_path: Path | None = None
+    #: Returns learning: prior strength, in purchases, that keeps an offset near 0
+    #: until evidence accumulates.
+    returns_prior_purchases: float = Field(default=8.0, gt=0)
+    #: Largest size offset that returns can teach, in size steps.
+    returns_max_offset_steps: float = Field(default=2.0, gt=0)
+    #: Largest upload the API accepts, in bytes (CSV/JSON imports).
+    max_upload_bytes: int = Field(default=10_000_000, gt=0)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.var_dir / 'fitroom.db'}"
+
+    @property
+    def resolved_media_dir(self) -> Path:
+        return self.media_dir or self.var_dir / "media"
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        return self.cache_dir or self.var_dir / "cache"
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The demo store: brands, size charts, products and rendered product images."""

@@ -1,0 +1,132 @@
+"""One exception tree for all of fitroom.
+
+Every error carries a stable ``type`` slug (the API turns it into the problem+json
+``type`` URI), an HTTP status that the API uses, a human message that says what is
+wrong and what would be right, and structured ``details`` (field names, row numbers).
+The CLI prints the message and exits non-zero; the API answers
+``application/problem+json``. Domains raise these; nothing else is raised on purpose.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class FitroomError(Exception):
+    """Base of every error fitroom raises on purpose."""
+
+    type_slug: ClassVar[str] = "fitroom-error"
+    title: ClassVar[str] = "fitroom error"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as plain data, for JSON output."""
+        return {
+            "type": self.type_slug,
+            "title": self.title,
+            "detail": self.message,
+            **self.details,
+        }
+
+
+class InputError(FitroomError):
+    """The caller sent something fitroom cannot use as it is."""
+
+    type_slug = "invalid-input"
+    title = "Invalid input"
+    http_status = 422
+
+
+class MeasurementOutOfRange(InputError):
+    """A body measurement outside what an adult can have (often a unit mix-up)."""
+
+    type_slug = "measurement-out-of-range"
+    title = "Measurement out of range"
+
+
+class LikelyWrongUnit(MeasurementOutOfRange):
+    """A value that makes sense in inches or pounds but not in cm or kg."""
+
+    type_slug = "likely-wrong-unit"
+    title = "Measurement looks like the wrong unit"
+
+
+class NotEnoughMeasurements(InputError):
+    """The measurements given do not cover any zone the size chart uses."""
+
+    type_slug = "not-enough-measurements"
+    title = "Not enough measurements"
+
+
+class InvalidSizeChart(InputError):
+    """A size chart that is empty, overlapping the wrong way, or out of order."""
+
+    type_slug = "invalid-size-chart"
+    title = "Invalid size chart"
+
+
+class UnknownSize(InputError):
+    """A size label that the chart or product does not have."""
+
+    type_slug = "unknown-size"
+    title = "Unknown size"
+
+
+class ImportFailed(InputError):
+    """A bulk import with row-level errors; nothing was written."""
+
+    type_slug = "import-failed"
+    title = "Import failed; nothing was written"
+
+
+class NotFound(FitroomError):
+    """A referenced object does not exist."""
+
+    type_slug = "not-found"
+    title = "Not found"
+    http_status = 404
+
+
+class Conflict(FitroomError):
+    """The write would clash with an existing object (a duplicate id, say)."""
+
+    type_slug = "conflict"
+    title = "Conflict"
+    http_status = 409
+
+
+class ConsentRequired(FitroomError):
+    """Storing measurements needs the shopper's explicit consent."""
+
+    type_slug = "consent-required"
+    title = "Consent required"
+    http_status = 422
+
+
+class Unauthorized(FitroomError):
+    """A write that needs the admin API key came without a valid one."""
+
+    type_slug = "unauthorized"
+    title = "Admin API key required"
+    http_status = 401
+
+
+class ModelError(FitroomError):
+    """A shipped model file is missing or does not match its config."""
+
+    type_slug = "model-error"
+    title = "Model error"
+    http_status = 500
+
+
+class ConfigError(FitroomError):
+    """A setting has a value fitroom cannot use."""
+
+    type_slug = "config-error"
+    title = "Configuration error"
+    http_status = 500

@@ -1,0 +1,1 @@
+"""Size recommendation: charts, fit per zone, estimates of missing measurements."""
