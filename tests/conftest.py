@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from fitroom.config import Settings
 from fitroom.services import catalog
 from fitroom.sizing.charts import SizeChart
 from fitroom.store.db import Database
+from tests.pg import PostgresServer, server_bin_dir
 
 ADMIN_KEY = "test-admin-key-0123456789"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -58,12 +60,33 @@ def data_dir() -> Path:
     return Path(os.environ.get("FITROOM_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    bin_dir = server_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    server = PostgresServer(bin_dir)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture()
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Settings:
+    database_url = None
+    if backend == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        database_url = server.create_database(f"t_{uuid.uuid4().hex[:12]}")
     return Settings(
         var_dir=tmp_path / "var",
         admin_api_key=ADMIN_KEY,
         data_dir=data_dir(),
+        database_url=database_url,
     )
 
 

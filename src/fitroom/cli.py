@@ -11,7 +11,7 @@ import json
 import secrets
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -40,12 +40,12 @@ T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
-class SexOpt(str, Enum):
+class SexOpt(StrEnum):
     female = "female"
     male = "male"
 
 
-class FitOpt(str, Enum):
+class FitOpt(StrEnum):
     slim = "slim"
     regular = "regular"
     relaxed = "relaxed"

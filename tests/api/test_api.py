@@ -102,10 +102,26 @@ def test_explicit_inches_are_accepted(client: httpx.Client) -> None:
         ({"chart_id": "nope", "measurements": {"chest_cm": 100}}, 404, "not-found"),
         ({"measurements": {"chest_cm": 100}}, 422, "validation-error"),
         ({"chart_id": "acme-men-tops", "measurements": {}}, 422, "not-enough-measurements"),
-        ({"chart_id": "acme-men-tops", "measurements": {"hip_cm": 100}}, 422, "not-enough-measurements"),
-        ({"chart_id": "acme-men-tops", "measurements": {"chest_cm": "big"}}, 422, "validation-error"),
-        ({"chart_id": "acme-men-tops", "measurements": {"chest_cm": 900}}, 422, "measurement-out-of-range"),
-        ({"chart_id": "acme-men-tops", "measurements": {"chest_cm": 100}, "fit": "baggy"}, 422, "validation-error"),
+        (
+            {"chart_id": "acme-men-tops", "measurements": {"hip_cm": 100}},
+            422,
+            "not-enough-measurements",
+        ),
+        (
+            {"chart_id": "acme-men-tops", "measurements": {"chest_cm": "big"}},
+            422,
+            "validation-error",
+        ),
+        (
+            {"chart_id": "acme-men-tops", "measurements": {"chest_cm": 900}},
+            422,
+            "measurement-out-of-range",
+        ),
+        (
+            {"chart_id": "acme-men-tops", "measurements": {"chest_cm": 100}, "fit": "baggy"},
+            422,
+            "validation-error",
+        ),
     ],
 )
 def test_recommendation_errors(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -129,7 +130,7 @@ def charts(draw: st.DrawFn) -> SizeChart:
         highs = sorted(r[zone.value][1] for r in rows)
         for row, lo, hi in zip(rows, lows, highs, strict=True):
             row[zone.value] = [lo, max(hi, lo + 0.5)]
-        for prev, row in zip(rows, rows[1:], strict=False):
+        for prev, row in itertools.pairwise(rows):
             row[zone.value][1] = max(row[zone.value][1], prev[zone.value][1] + 0.1)
     return SizeChart.from_dict(
         {

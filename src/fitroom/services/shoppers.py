@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from fitroom.errors import ConsentRequired, Conflict, NotFound
+from fitroom.errors import Conflict, ConsentRequired, NotFound
 from fitroom.services.sizing import BodyIn
 from fitroom.sizing.recommend import FitPreference
 from fitroom.sizing.zones import Sex

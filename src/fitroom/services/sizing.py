@@ -212,18 +212,18 @@ class _OffsetCache:
     """Offsets keyed by (scope, id, newest event id): recomputed only after new events."""
 
     def __init__(self, size: int = 4096) -> None:
-        self._items: OrderedDict[tuple[str, str, int], OffsetEstimate] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str, str, int], OffsetEstimate] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str, int]) -> OffsetEstimate | None:
+    def get(self, key: tuple[str, str, str, int]) -> OffsetEstimate | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: tuple[str, str, int], value: OffsetEstimate) -> None:
+    def put(self, key: tuple[str, str, str, int], value: OffsetEstimate) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -232,6 +232,10 @@ class _OffsetCache:
 
 
 _offsets = _OffsetCache()
+
+
+def _db_key(session: Session) -> str:
+    return str(session.get_bind().url)
 
 
 @dataclass(frozen=True)
@@ -298,7 +302,7 @@ def product_offset(
             Event.kind.in_([EventKind.purchase, EventKind.return_]),
         )
     )
-    key = ("product", product.product_id, newest or 0)
+    key = (_db_key(session), "product", product.product_id, newest or 0)
     cached = _offsets.get(key)
     if cached is not None:
         return cached
@@ -336,7 +340,7 @@ def shopper_offset(session: Session, shopper_id: str, context: SizingContext) ->
             Event.kind.in_([EventKind.purchase, EventKind.return_]),
         )
     )
-    key = ("shopper", shopper_id, newest or 0)
+    key = (_db_key(session), "shopper", shopper_id, newest or 0)
     cached = _offsets.get(key)
     if cached is not None:
         return cached

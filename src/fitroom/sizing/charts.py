@@ -16,6 +16,7 @@ The dict form (``SizeChart.from_dict``) is the JSON import format::
 from __future__ import annotations
 
 import enum
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -310,7 +311,7 @@ def _validate_rows(
                 )
     # Sizes must rise: a bigger size is for a bigger body in every zone. This is what
     # makes "a larger body never gets a smaller size" hold (see recommend.py).
-    for previous, current in zip(rows, rows[1:], strict=False):
+    for previous, current in itertools.pairwise(rows):
         for zone in zones:
             a, b = previous.ranges[zone], current.ranges[zone]
             if b.min_cm < a.min_cm or b.max_cm < a.max_cm:

@@ -73,6 +73,12 @@ class Database:
 
         command.upgrade(alembic_config(self.url), revision)
 
+    def downgrade(self, revision: str) -> None:
+        """Undo migrations down to ``revision`` (``"base"``: an empty database)."""
+        from alembic import command
+
+        command.downgrade(alembic_config(self.url), revision)
+
     def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
 

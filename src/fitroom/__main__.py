@@ -1,0 +1,5 @@
+"""``python -m fitroom`` runs the CLI."""
+
+from fitroom.cli import main
+
+main()
