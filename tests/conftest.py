@@ -174,6 +174,7 @@ class LiveServer:
             port=self.port,
             log_level="warning",
             access_log=False,
+            timeout_keep_alive=60,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

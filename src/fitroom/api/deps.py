@@ -54,6 +54,8 @@ def require_admin(
         )
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit BEFORE the response is sent, so a client that reads right
+# after a write sees it (the default "request" scope commits after sending).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SizingDep = Annotated[SizingContext, Depends(get_sizing_context)]
 AdminDep = Depends(require_admin)
