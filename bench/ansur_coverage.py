@@ -10,8 +10,8 @@ ANSUR II columns: chest ``chestcircumference``, hip ``buttockcircumference``, in
 ``crotchheight``, neck ``neckcircumferencebase``, sleeve ``sleevelengthspinewrist``,
 height ``stature``. ANSUR II measures the waist at the navel (``waistcircumference``),
 not at the natural waist that charts use; we convert it with the navel-to-natural ratio
-that the measurement estimator learned from bdims when the model has one (see
-bench/results/measurement_estimator.md), else use it as measured and say so.
+that the measurement estimator calibrated on bdims (see
+bench/results/measurement_estimator.md).
 
 Run: ``.venv/bin/python bench/ansur_coverage.py``
 """
@@ -19,6 +19,7 @@ Run: ``.venv/bin/python bench/ansur_coverage.py``
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import data_dir, markdown_table, write_result
 from fitroom.demo.content import demo_charts
 from fitroom.sizing.charts import SizeChart
-from fitroom.sizing.estimate import load_estimator
+from fitroom.sizing.estimate import default_model_path
 from fitroom.sizing.recommend import FitLevel, ZoneValue, recommend_size
 from fitroom.sizing.zones import Sex, Zone
 
@@ -51,27 +52,18 @@ def load_bodies(path: Path) -> list[dict[Zone, float]]:
     bodies = []
     for row in rows:
         body = {zone: float(row[column]) / 10.0 for zone, column in COLUMNS.items()}
-        body_weight = float(row["weightkg"]) / 10.0
-        bodies.append({**body, "weight_kg": body_weight})  # type: ignore[dict-item]
+        bodies.append(body)
     return bodies
 
 
 def natural_waist(bodies: list[dict[Zone, float]], sex: Sex) -> str:
-    """Convert ANSUR's navel waist to natural waist if the estimator knows how."""
-    estimator = load_estimator()
-    convert = getattr(estimator, "natural_waist_from_navel", None)
-    if convert is None:
-        return "navel waist as measured (no conversion in the model)"
+    """Convert ANSUR's navel waist to natural waist with the estimator's bdims ratio."""
+    model = json.loads(default_model_path().read_text())
+    conversion = next(c for c in model["waist_definition"]["conversion"] if c["sex"] == sex.value)
+    ratio = float(conversion["ratio"])
     for body in bodies:
-        body[Zone.waist] = float(
-            convert(
-                navel_waist_cm=body[Zone.waist],
-                height_cm=body[Zone.height],
-                weight_kg=body["weight_kg"],  # type: ignore[index]
-                sex=sex,
-            )
-        )
-    return "natural waist converted from ANSUR's navel waist"
+        body[Zone.waist] = body[Zone.waist] * ratio
+    return f"natural waist = ANSUR navel waist x {ratio:.3f} (bdims-calibrated)"
 
 
 def main() -> None:
