@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fitroom.errors import Conflict, ConsentRequired, NotFound
@@ -62,9 +63,13 @@ def create_shopper(session: Session, data: ShopperIn) -> Shopper:
 def ensure_shopper(session: Session, shopper_id: str) -> Shopper:
     """The shopper with this id, created on first sight (stores send their own ids)."""
     shopper = session.get(Shopper, shopper_id)
-    if shopper is None:
-        shopper = create_shopper(session, ShopperIn(shopper_id=shopper_id))
-    return shopper
+    if shopper is not None:
+        return shopper
+    try:
+        with session.begin_nested():  # a savepoint: a concurrent insert loses nothing else
+            return create_shopper(session, ShopperIn(shopper_id=shopper_id))
+    except IntegrityError:  # another request created the same shopper just now
+        return get_shopper(session, shopper_id)
 
 
 def get_shopper(session: Session, shopper_id: str) -> Shopper:

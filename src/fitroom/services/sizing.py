@@ -235,7 +235,8 @@ _offsets = _OffsetCache()
 
 
 def _db_key(session: Session) -> str:
-    return str(session.get_bind().url)
+    bind = session.get_bind()
+    return str(bind.engine.url)
 
 
 @dataclass(frozen=True)
