@@ -33,10 +33,12 @@ from fitroom.demo.content import demo_brands, demo_charts
 from fitroom.services import catalog, events, shoppers
 from fitroom.services.sizing import BodyIn, RecommendIn, SizingContext, recommend
 from fitroom.sizing.charts import SizeChart
+from fitroom.sizing.recommend import ZoneValue, recommend_size
 from fitroom.sizing.zones import Zone
 from fitroom.store.db import Database
 
 CHECKPOINTS = [0, 10, 25, 50, 100, 200, 400]
+UNDER_MEASURE_CM = 6.0
 ZONES = (Zone.chest, Zone.waist, Zone.hip)
 ANSUR_COLUMNS = {
     Zone.chest: "chestcircumference",
@@ -178,8 +180,8 @@ def simulate(
     return curve
 
 
-def shopper_who_measures_small(bodies: np.ndarray, seed: int) -> list[tuple[int, str, float]]:
-    """One shopper states 4 cm less than the truth; products fit true to the chart."""
+def shopper_who_measures_small(seed: int) -> list[tuple[int, str, float]]:
+    """One shopper (a body in the middle of L) states 6 cm less than the truth."""
     rng = np.random.default_rng(seed)
     folder = Path(tempfile.mkdtemp(prefix="fitroom-shopper-"))
     db = Database(f"sqlite:///{folder / 'sim.db'}")
@@ -187,8 +189,9 @@ def shopper_who_measures_small(bodies: np.ndarray, seed: int) -> list[tuple[int,
     chart = SizeChart.from_dict(
         next(c for c in demo_charts() if c["category"] == "tops" and c["sex"] == "female")
     )
-    body = np.array([98.0, 80.0, 104.0])
-    stated = body - 4.0
+    large = chart.sizes[chart.size_labels.index("L")]
+    body = np.array([large.ranges[z].mid_cm for z in ZONES])
+    stated = body - UNDER_MEASURE_CM
     rows = []
     with db.session() as session:
         brand = next(b for b in demo_brands() if b["brand_id"] == chart.brand_id)
@@ -249,6 +252,21 @@ def shopper_who_measures_small(bodies: np.ndarray, seed: int) -> list[tuple[int,
     return rows
 
 
+def true_to_chart_return_rate(held_out: np.ndarray) -> float:
+    """Return rate of recommended sizes when the product fits exactly as charted."""
+    chart = SizeChart.from_dict(
+        next(c for c in demo_charts() if c["category"] == "tops" and c["sex"] == "female")
+    )
+    rng = np.random.default_rng(1234)
+    returned = 0
+    for body in held_out:
+        stated = body + rng.normal(0, 1.0, size=3)
+        measured = {z: ZoneValue(float(v), 1.5) for z, v in zip(ZONES, stated, strict=True)}
+        size = recommend_size(chart, measured).size
+        returned += outcome(chart, size, body, 0.0, rng) != "kept"
+    return returned / len(held_out)
+
+
 def main() -> None:
     path = data_dir() / "anthropometry" / "ANSUR_II_FEMALE.csv"
     if not path.exists():
@@ -258,6 +276,7 @@ def main() -> None:
     order = rng.permutation(len(everyone))
     held_out = everyone[order[:1000]]
     buyers = everyone[order[1000:]]
+    floor = true_to_chart_return_rate(held_out)
     stored = simulate(True, buyers, held_out, seed=1)
     anonymous = simulate(False, buyers, held_out, seed=1)
     rows = [
@@ -274,7 +293,7 @@ def main() -> None:
         ],
         rows,
     )
-    personal = shopper_who_measures_small(buyers, seed=2)
+    personal = shopper_who_measures_small(seed=2)
     table2 = markdown_table(
         ["order", "size recommended (outcome)", "personal offset before the order (sizes)"],
         [[i + 1, s, f"{o:+.2f}"] for i, s, o in personal],
@@ -282,8 +301,13 @@ def main() -> None:
     text = (
         "A product that runs one size small; return rate of recommended sizes on 1,000 "
         "held-out ANSUR II women, as purchases and returns accumulate:\n\n"
-        f"{table}\n\nOne shopper who measures 4 cm too small, buying tops that fit true "
-        f"to the chart:\n\n{table2}\n\nCommand: `.venv/bin/python bench/returns_learning.py`\n"
+        f"{table}\n\nReference: a product that fits exactly as charted, sized for the same "
+        f"bodies with no returns learned, is returned {floor:.1%} of the time under this "
+        "outcome model, in which a size that is tight in any zone goes back but a loose one "
+        "mostly stays. Returns teach that asymmetry too: the learned offset settles a little "
+        "above one size and the return rate ends below that reference.\n\nOne shopper whose body sits in the middle of L but "
+        f"who measures {UNDER_MEASURE_CM:g} cm too small, buying tops that fit true to the "
+        f"chart:\n\n{table2}\n\nCommand: `.venv/bin/python bench/returns_learning.py`\n"
     )
     print(text)
     write_result("returns_learning.md", text)

@@ -20,17 +20,21 @@ from tests.conftest import MEN_TOPS
 
 
 def simulate(true_offset: float, n: int, seed: int, known_body: bool) -> list[Purchase]:
+    """Buyers follow the recommendation made with the offset learned so far."""
     rng = np.random.default_rng(seed)
-    purchases = []
-    for _ in range(n):
-        size = int(rng.integers(1, 4))
-        position = size + float(rng.uniform())
+    purchases: list[Purchase] = []
+    learned = 0.0
+    for i in range(n):
+        position = float(rng.uniform(1, 5))
+        size = int(np.floor(position + learned))
         p_kept, p_small, p_large = outcome_probabilities(size, np.array([position + true_offset]))
         probs = np.array([p_kept[0], p_small[0], p_large[0]])
         outcome = [Outcome.kept, Outcome.too_small, Outcome.too_large][
             int(rng.choice(3, p=probs / probs.sum()))
         ]
         purchases.append(Purchase(size, outcome, position if known_body else None))
+        if i % 10 == 9:
+            learned = estimate_offset(purchases).offset_steps
     return purchases
 
 

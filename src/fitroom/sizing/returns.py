@@ -12,7 +12,9 @@ small, returned too large), by maximum a-posteriori over a grid:
     P(kept) = the rest;       prior: delta ~ Normal(0, prior_sd)
 
 When the body of a buyer is not known (no stored measurements), ``x`` is taken as
-uniform over the bought size, which is what a correct recommendation would give.
+uniform over the bought size shifted back by the offset fitroom used when the
+purchase was made (learned from the purchases before it): the buyer is assumed to
+have followed the recommendation.
 The same estimator, with the product offsets held fixed, learns a shopper's personal
 offset from that shopper's returns across products (someone who measures loosely).
 Returns for other reasons say nothing about size and are ignored.
@@ -93,16 +95,27 @@ def estimate_offset(
     prior_sd_steps: float = 0.5,
     max_offset_steps: float = 2.0,
 ) -> OffsetEstimate:
-    """MAP estimate of the size offset that explains these purchases' outcomes."""
+    """MAP estimate of the size offset that explains these purchases' outcomes.
+
+    ``purchases`` must be in time order. A buyer whose body is unknown is assumed to
+    have bought what fitroom recommended at the time, i.e. with the offset learned
+    from the purchases before theirs: their body sat uniformly inside the bought size
+    shifted back by that offset. So once fitroom sizes up, kept purchases of the
+    bigger size confirm the offset instead of pulling it back to zero.
+    """
     grid = GRID_STEPS[np.abs(GRID_STEPS) <= max_offset_steps + 1e-9]
     log_post = -0.5 * (grid / prior_sd_steps) ** 2
     small = large = 0
     for purchase in purchases:
         if purchase.body_position is None:
-            positions = purchase.size_index + _UNIFORM_POSITIONS
+            offset_then = float(grid[int(np.argmax(log_post))])
+            effective = (
+                purchase.size_index + _UNIFORM_POSITIONS[None, :] + grid[:, None] - offset_then
+            )
         else:
-            positions = np.array([purchase.body_position])
-        effective = positions[None, :] + purchase.known_offset_steps + grid[:, None]  # (G, P)
+            effective = (
+                np.array([[purchase.body_position]]) + purchase.known_offset_steps + grid[:, None]
+            )  # (G, P)
         p_kept, p_small, p_large = outcome_probabilities(purchase.size_index, effective)
         chosen = {
             Outcome.kept: p_kept,
