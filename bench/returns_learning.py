@@ -305,7 +305,8 @@ def main() -> None:
         f"bodies with no returns learned, is returned {floor:.1%} of the time under this "
         "outcome model, in which a size that is tight in any zone goes back but a loose one "
         "mostly stays. Returns teach that asymmetry too: the learned offset settles a little "
-        "above one size and the return rate ends below that reference.\n\nOne shopper whose body sits in the middle of L but "
+        "above one size and the return rate ends below that reference.\n\n"
+        "One shopper whose body sits in the middle of L but "
         f"who measures {UNDER_MEASURE_CM:g} cm too small, buying tops that fit true to the "
         f"chart:\n\n{table2}\n\nCommand: `.venv/bin/python bench/returns_learning.py`\n"
     )
