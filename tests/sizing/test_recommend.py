@@ -89,6 +89,24 @@ def test_no_usable_zone_is_an_error_naming_what_is_needed() -> None:
         recommend_size(TOPS, body(hip=100))
 
 
+def test_snug_fit_suggests_the_next_size_for_room() -> None:
+    rec = recommend_size(TOPS, body(chest=102.5, waist=85))
+    assert rec.size == "M"
+    assert rec.reason.endswith("is at the top of M's 96-104 range, so if you like room take L.")
+
+
+def test_spread_choices_list_several_alternatives() -> None:
+    measurements = {
+        Zone.waist: ZoneValue(84.0, 4.5, estimated=True),
+        Zone.hip: ZoneValue(100.0, 2.5, estimated=True),
+        Zone.inseam: ZoneValue(83.0, 2.5, estimated=True),
+    }
+    rec = recommend_size(JEANS, measurements)
+    assert rec.confidence < 0.5
+    assert 1 <= len(rec.alternatives) <= 3
+    assert all(share < rec.confidence + 1e-9 for _, share in rec.alternatives)
+
+
 def test_estimated_zones_are_named_in_the_reason() -> None:
     measurements = body(chest=100)
     measurements[Zone.waist] = ZoneValue(88.0, 6.0, estimated=True)
@@ -103,6 +121,9 @@ def test_fit_level_words() -> None:
     assert fit_level(97, 96, 104, 8) is FitLevel.regular
     assert fit_level(90, 96, 104, 8) is FitLevel.loose
     assert fit_level(85, 96, 104, 8) is FitLevel.oversized
+    # With narrow steps (denim waists) a few cm of room is loose, not oversized.
+    assert fit_level(86, 89, 94, 2.5) is FitLevel.loose
+    assert fit_level(82, 89, 94, 2.5) is FitLevel.oversized
 
 
 # -- properties ------------------------------------------------------------------------

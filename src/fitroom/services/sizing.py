@@ -199,7 +199,8 @@ def estimate_measurements(
         },
         "given": {zone.value: round(value, 1) for zone, value in known.items()},
         "method": (
-            "regression on the ANSUR II survey (US Army 2012); "
+            "log-linear regression on height and weight fitted on the ANSUR II survey "
+            "(US Army 2012), natural waist calibrated on bdims (Heinz et al. 2003); "
             "plus_minus_cm is one standard deviation of the model's error"
         ),
     }

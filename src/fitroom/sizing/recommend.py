@@ -21,7 +21,8 @@ a sizeable share, it is offered too.
 
 Fit words per zone (body ``b`` against the size's range ``[lo, hi]``, width ``w``):
 ``tight`` b > hi; ``snug`` in the top third; ``regular`` in the rest of the range;
-``loose`` below lo by at most one size step; ``oversized`` further below.
+``loose`` below lo by at most one size step (and at least 6 cm); ``oversized`` further
+below.
 """
 
 from __future__ import annotations
@@ -88,6 +89,10 @@ SELF_MEASURED_SD_CM: dict[Zone, float] = {
 }
 N_SAMPLES = 400
 ALTERNATIVE_MIN_SHARE = 0.2
+#: Below a size's range by more than one size step AND this much is 'oversized'.
+OVERSIZED_MIN_CM = 6.0
+ALTERNATIVE_FLOOR_SHARE = 0.05
+MAX_ALTERNATIVES = 3
 
 
 @dataclass(frozen=True)
@@ -283,8 +288,12 @@ def _alternatives(votes: Sequence[str], chosen: str) -> tuple[tuple[str, float],
         ((label, n / len(votes)) for label, n in counts.items() if label != chosen),
         key=lambda item: -item[1],
     )
+    # A close size is one that plausible bodies pick often: 20% of them, or half as often
+    # as the chosen size when the choice is spread thin (many W x L combinations).
+    chosen_share = counts.get(chosen, 0) / len(votes)
+    threshold = max(ALTERNATIVE_FLOOR_SHARE, min(ALTERNATIVE_MIN_SHARE, chosen_share / 2))
     return tuple(
-        (label, round(share, 3)) for label, share in shares if share >= ALTERNATIVE_MIN_SHARE
+        (label, round(share, 3)) for label, share in shares[:MAX_ALTERNATIVES] if share >= threshold
     )
 
 
@@ -296,7 +305,7 @@ def fit_level(body_cm: float, low_cm: float, high_cm: float, step_cm: float) -> 
         return FitLevel.snug
     if body_cm >= low_cm:
         return FitLevel.regular
-    if low_cm - body_cm <= step_cm:
+    if low_cm - body_cm <= max(step_cm, OVERSIZED_MIN_CM):
         return FitLevel.loose
     return FitLevel.oversized
 
@@ -379,7 +388,11 @@ def explain(
     """A plain-language reason for the recommendation."""
     chosen = fits[0]
     weights = ZONE_WEIGHTS.get(chart.category, {})
-    ordered = sorted(chosen.zones, key=lambda zf: -weights.get(zf.zone, ZONE_WEIGHT_DEFAULT))
+    # Snug zones last, so "..., so if you like room take L" follows the zone it is about.
+    ordered = sorted(
+        chosen.zones,
+        key=lambda zf: (zf.fit is FitLevel.snug, -weights.get(zf.zone, ZONE_WEIGHT_DEFAULT)),
+    )
     size_label = chart.sizes[size_index].label
     parts = []
     for zone_fit in ordered:
@@ -395,6 +408,10 @@ def explain(
             sentence += f"; if you like a closer fit, take {other}"
         else:
             sentence += f"; {other} is also close"
+    elif size_index + 1 < len(chart.sizes) and any(
+        zf.fit is FitLevel.snug and zf.zone in GIRTH_ZONES for zf in chosen.zones
+    ):
+        sentence += f", so if you like room take {chart.sizes[size_index + 1].label}"
     text = f"{label}: {sentence}."
     if preference is not FitPreference.regular:
         text += f" You asked for a {preference.value} fit, which we allowed for."
