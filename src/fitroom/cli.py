@@ -131,7 +131,7 @@ def admin_key_cmd() -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "head", as_json: JsonOpt = False) -> None:
     """Apply the database migrations (SQLite by default, FITROOM_DATABASE_URL otherwise)."""
     from fitroom.store.db import Database
 
@@ -144,8 +144,12 @@ def db_upgrade(revision: str = "head") -> None:
         db.dispose()
         return current
 
-    current = _run(False, action)
-    typer.echo(f"database at revision {current}")
+    current = _run(as_json, action)
+    _emit(
+        {"revision": current, "database": settings.resolved_database_url.split("@")[-1]},
+        as_json,
+        lambda r: f"database at revision {r['revision']}",
+    )
 
 
 @demo_app.command("seed")

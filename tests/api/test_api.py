@@ -220,6 +220,50 @@ def test_csv_import_with_bad_rows_writes_nothing(client: httpx.Client) -> None:
     assert client.get("/v1/products/acme-a").json()["sizes"][1] == {"label": "M", "stock": 2}
 
 
+def test_bad_uploads_are_refused(client: httpx.Client) -> None:
+    latin1 = "product_id,brand_id,category,gender,title,price,sizes\nacme-é,acme,tops,men,T,1,S:1\n"
+    body = assert_problem(
+        client.post(
+            "/v1/imports/products",
+            files={"file": ("p.csv", latin1.encode("latin-1"), "text/csv")},
+            headers=admin(),
+        ),
+        422,
+        "invalid-input",
+    )
+    assert "UTF-8" in str(body["detail"])
+    assert_problem(
+        client.post(
+            "/v1/imports/products",
+            files={"file": ("p.txt", b"hello", "text/plain")},
+            headers=admin(),
+        ),
+        422,
+        "invalid-input",
+    )
+    huge = b"x" * 10_000_001
+    assert_problem(
+        client.post(
+            "/v1/imports/products",
+            content=huge,
+            headers={**admin(), "content-type": "text/csv"},
+        ),
+        422,
+        "invalid-input",
+    )
+    missing_column = "product_id,title\nx,y\n"
+    body = assert_problem(
+        client.post(
+            "/v1/imports/products",
+            files={"file": ("p.csv", missing_column, "text/csv")},
+            headers=admin(),
+        ),
+        422,
+        "import-failed",
+    )
+    assert "brand_id" in str(body["detail"])
+
+
 def test_json_chart_import_and_malformed_json(client: httpx.Client) -> None:
     charts = [dict(MEN_TOPS, chart_id="acme-men-knit")]
     ok = client.post(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -294,87 +294,79 @@ def _shopper_body(
     }
 
 
+def _learned_offset(
+    session: Session,
+    scope: Literal["product", "shopper"],
+    column: Any,
+    value: str,
+    context: SizingContext,
+    to_purchases: Callable[[list[_Sale]], list[Purchase]],
+) -> OffsetEstimate:
+    """The offset learned from the purchases/returns where ``column == value``.
+
+    Cached per (database, scope, id, newest event id): recomputed only after new events.
+    """
+    sale_kinds = [EventKind.purchase, EventKind.return_]
+    newest = session.scalar(
+        select(func.max(Event.event_id)).where(column == value, Event.kind.in_(sale_kinds))
+    )
+    key = (_db_key(session), scope, value, newest or 0)
+    cached = _offsets.get(key)
+    if cached is not None:
+        return cached
+    events = list(session.scalars(select(Event).where(column == value, Event.kind.in_(sale_kinds))))
+    result = estimate_offset(
+        to_purchases(_sales(events)),
+        prior_sd_steps=context.prior_sd_steps,
+        max_offset_steps=context.max_offset_steps,
+    )
+    _offsets.put(key, result)
+    return result
+
+
 def product_offset(
     session: Session, product: Product, chart: SizeChart, context: SizingContext
 ) -> OffsetEstimate:
     """How far this product runs small (+) or large (-), in size steps, from returns."""
-    newest = session.scalar(
-        select(func.max(Event.event_id)).where(
-            Event.product_id == product.product_id,
-            Event.kind.in_([EventKind.purchase, EventKind.return_]),
-        )
+
+    def to_purchases(sales: list[_Sale]) -> list[Purchase]:
+        purchases = []
+        for sale in sales:
+            try:
+                size_index, _ = chart.split_label(sale.size)
+            except InputError:
+                continue
+            body = _shopper_body(session, sale.shopper_id, chart)
+            position = body_position(chart, body) if body else None
+            purchases.append(Purchase(size_index, sale.outcome, position))
+        return purchases
+
+    return _learned_offset(
+        session, "product", Event.product_id, product.product_id, context, to_purchases
     )
-    key = (_db_key(session), "product", product.product_id, newest or 0)
-    cached = _offsets.get(key)
-    if cached is not None:
-        return cached
-    events = list(
-        session.scalars(
-            select(Event).where(
-                Event.product_id == product.product_id,
-                Event.kind.in_([EventKind.purchase, EventKind.return_]),
-            )
-        )
-    )
-    purchases = []
-    for sale in _sales(events):
-        try:
-            size_index, _ = chart.split_label(sale.size)
-        except InputError:
-            continue
-        body = _shopper_body(session, sale.shopper_id, chart)
-        position = body_position(chart, body) if body else None
-        purchases.append(Purchase(size_index, sale.outcome, position))
-    result = estimate_offset(
-        purchases,
-        prior_sd_steps=context.prior_sd_steps,
-        max_offset_steps=context.max_offset_steps,
-    )
-    _offsets.put(key, result)
-    return result
 
 
 def shopper_offset(session: Session, shopper_id: str, context: SizingContext) -> OffsetEstimate:
     """How far this shopper's own measurements run small (+) or large (-), in steps."""
-    newest = session.scalar(
-        select(func.max(Event.event_id)).where(
-            Event.shopper_id == shopper_id,
-            Event.kind.in_([EventKind.purchase, EventKind.return_]),
-        )
-    )
-    key = (_db_key(session), "shopper", shopper_id, newest or 0)
-    cached = _offsets.get(key)
-    if cached is not None:
-        return cached
-    events = list(
-        session.scalars(
-            select(Event).where(
-                Event.shopper_id == shopper_id,
-                Event.kind.in_([EventKind.purchase, EventKind.return_]),
-            )
-        )
-    )
-    purchases = []
-    for sale in _sales(events):
-        product = session.get(Product, sale.product_id)
-        if product is None or product.chart_id is None:
-            continue
-        chart = catalog.get_chart(session, product.chart_id)
-        try:
-            size_index, _ = chart.split_label(sale.size)
-        except InputError:
-            continue
-        body = _shopper_body(session, shopper_id, chart)
-        position = body_position(chart, body) if body else None
-        known = product_offset(session, product, chart, context).offset_steps
-        purchases.append(Purchase(size_index, sale.outcome, position, known))
-    result = estimate_offset(
-        purchases,
-        prior_sd_steps=context.prior_sd_steps,
-        max_offset_steps=context.max_offset_steps,
-    )
-    _offsets.put(key, result)
-    return result
+
+    def to_purchases(sales: list[_Sale]) -> list[Purchase]:
+        purchases = []
+        for sale in sales:
+            product = session.get(Product, sale.product_id)
+            if product is None or product.chart_id is None:
+                continue
+            chart = catalog.get_chart(session, product.chart_id)
+            try:
+                size_index, _ = chart.split_label(sale.size)
+            except InputError:
+                continue
+            body = _shopper_body(session, shopper_id, chart)
+            position = body_position(chart, body) if body else None
+            known = product_offset(session, product, chart, context).offset_steps
+            purchases.append(Purchase(size_index, sale.outcome, position, known))
+        return purchases
+
+    return _learned_offset(session, "shopper", Event.shopper_id, shopper_id, context, to_purchases)
 
 
 def _adjustment(source: Literal["product", "shopper"], estimate: OffsetEstimate) -> Adjustment:
