@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from fitroom.errors import Conflict, InputError, NotFound, UnknownSize
 from fitroom.sizing.charts import Category, SizeChart
-from fitroom.store.models import Brand, Event, Product, ProductSize, SizeChartRecord
+from fitroom.store.models import Brand, Product, ProductSize, SizeChartRecord
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 Gender = Literal["women", "men", "unisex"]
@@ -291,7 +291,3 @@ def product_to_dict(product: Product) -> dict[str, Any]:
         "images": list(product.images or []),
         "sizes": [{"label": s.label, "stock": s.stock} for s in product.sizes],
     }
-
-
-def count_events(session: Session, product_id: str) -> int:
-    return session.scalar(select(func.count()).where(Event.product_id == product_id)) or 0

@@ -16,7 +16,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fitroom.errors import Conflict, ConsentRequired, NotFound
+from fitroom.errors import Conflict, ConsentRequired, InputError, NotFound
 from fitroom.services.sizing import BodyIn
 from fitroom.sizing.recommend import FitPreference
 from fitroom.sizing.zones import Sex
@@ -90,7 +90,9 @@ def put_measurements(session: Session, shopper_id: str, data: MeasurementsIn) ->
     shopper = get_shopper(session, shopper_id)
     values, weight = data.measurements.checked_cm()
     if not values and weight is None:
-        raise ConsentRequired("no measurements to store", field="measurements")
+        raise InputError(
+            "no measurements to store: send at least one, e.g. chest_cm", field="measurements"
+        )
     stored: dict[str, Any] = {zone.value: round(v, 1) for zone, v in values.items()}
     if weight is not None:
         stored["weight_kg"] = round(weight, 1)

@@ -22,6 +22,7 @@ from fitroom.services import catalog
 from fitroom.sizing.charts import SizeChart
 from fitroom.sizing.estimate import load_estimator
 from fitroom.sizing.recommend import (
+    SELF_MEASURED_SD_CM,
     Adjustment,
     FitPreference,
     Recommendation,
@@ -150,8 +151,6 @@ def assemble_body(
     estimator_path: Path | None,
 ) -> dict[Zone, ZoneValue]:
     """Measured zones plus estimates of the needed ones that are missing."""
-    from fitroom.sizing.recommend import SELF_MEASURED_SD_CM
-
     body = {
         zone: ZoneValue(value_cm=value, sd_cm=SELF_MEASURED_SD_CM.get(zone, 1.0))
         for zone, value in values_cm.items()
