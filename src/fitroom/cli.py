@@ -333,5 +333,18 @@ def import_charts(
     _import("charts", path, as_json)
 
 
+def _register_model_commands() -> None:
+    """Super-resolution and compression commands (their modules import lazily too)."""
+    from fitroom.compress.cli import compress_command
+    from fitroom.superres.cli import superres_app, upscale_command
+
+    app.add_typer(superres_app, name="superres")
+    app.command("upscale")(upscale_command)
+    app.command("compress")(compress_command)
+
+
+_register_model_commands()
+
+
 def main() -> None:
     app()

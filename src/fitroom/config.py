@@ -39,8 +39,11 @@ class Settings(BaseSettings):
     returns_prior_purchases: float = Field(default=8.0, gt=0)
     #: Largest size offset that returns can teach, in size steps.
     returns_max_offset_steps: float = Field(default=2.0, gt=0)
-    #: Largest upload the API accepts, in bytes (CSV/JSON imports).
+    #: Largest upload the API accepts, in bytes (CSV/JSON imports, images).
     max_upload_bytes: int = Field(default=10_000_000, gt=0)
+    #: Largest image the upscale API takes, in pixels (1024 x 1024: a 4096 x 4096 result
+    #: at x4, a few seconds on 2 CPU cores). The CLI takes larger images, tiled.
+    superres_max_input_pixels: int = Field(default=1024 * 1024, gt=0)
 
     @property
     def resolved_database_url(self) -> str:

@@ -130,3 +130,27 @@ class ConfigError(FitroomError):
     type_slug = "config-error"
     title = "Configuration error"
     http_status = 500
+
+
+class NotCompressible(ModelError):
+    """A compression step cannot handle this model: an op ONNX cannot express, outputs
+    that differ from torch beyond the tolerance, or no channels that can be pruned."""
+
+    type_slug = "not-compressible"
+    title = "Model cannot be compressed this way"
+    http_status = 422
+
+
+class InvalidImage(InputError):
+    """An upload or file that is not a readable image (wrong format or corrupt)."""
+
+    type_slug = "invalid-image"
+    title = "Invalid image"
+
+
+class ImageTooLarge(InputError):
+    """An image whose pixel count or upscaled result is past the configured limit."""
+
+    type_slug = "image-too-large"
+    title = "Image too large"
+    http_status = 413

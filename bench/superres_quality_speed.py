@@ -1,0 +1,168 @@
+"""Super-resolution: Set5 quality per model and backend, and x4 latency 256 -> 1024 px.
+
+Method. Quality: the standard protocol (ground truth modcropped, LR made by
+MATLAB-like antialiased bicubic, result rounded to 8 bits, PSNR and SSIM on Y of
+BT.601 with ``scale`` border pixels shaved), mean over the five Set5 images, for
+bicubic and each shipped model on every backend (torch FP32, ONNX Runtime FP32, ONNX
+Runtime static QDQ INT8). Speed: a 256 x 256 RGB crop (centre of Set5 img_001)
+upscaled x4 by the whole pipeline (one tile; decode/encode excluded), 3 warm-up runs
+then ``--runs`` timed runs per backend and thread count; median and p90. The
+bicubic baseline is timed in the same run. Nothing else should run on the machine.
+
+Run: ``.venv/bin/python bench/superres_quality_speed.py [--runs 30] [--threads 1 2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import data_dir, machine, markdown_table, summary, write_result
+from fitroom.superres.data import list_images, make_pairs
+from fitroom.superres.infer import BACKENDS, UpscalePipeline, read_config, shipped_scales
+from fitroom.superres.metrics import evaluate
+
+#: Published Set5 Y-PSNR (dB) of the reference methods, from their papers.
+PUBLISHED_DB = {
+    ("bicubic", 4): 28.42,
+    ("espcn", 4): 30.90,
+    ("fsrcnn", 4): 30.55,
+    ("edsr-baseline", 4): 32.09,
+    ("bicubic", 2): 33.66,
+    ("fsrcnn", 2): 36.94,
+}
+
+
+def time_call(call: Callable[[], object], runs: int) -> list[float]:
+    """3 warm-up calls, then ``runs`` timed ones (ms)."""
+    for _ in range(3):
+        call()
+    times_ms = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times_ms.append((time.perf_counter() - started) * 1000.0)
+    return times_ms
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--skip-quality", action="store_true")
+    args = parser.parse_args()
+
+    set5 = data_dir() / "superres" / "Set5"
+    if not set5.is_dir():
+        sys.exit(f"Set5 not found at {set5}; set FITROOM_DATA_DIR")
+    scales = shipped_scales("fitsr")
+    lines = [
+        "# Super-resolution: quality and speed",
+        "",
+        f"Machine: {machine()}. Command: `.venv/bin/python bench/superres_quality_speed.py"
+        f" --runs {args.runs} --threads {' '.join(map(str, args.threads))}`.",
+        "",
+    ]
+
+    fp32_db: dict[int, float] = {}
+    int8_delta_db: dict[int, float] = {}
+    if not args.skip_quality:
+        rows = []
+        for scale in (2, 4):
+            pairs = make_pairs(list_images(set5), scale)
+            candidates = [("bicubic", "torch")]
+            candidates += [(n, "torch") for n in ("espcn", "fsrcnn") if scale in shipped_scales(n)]
+            if scale in scales:
+                candidates += [("fitsr", b) for b in BACKENDS]
+            for name, backend in candidates:
+                pipeline = UpscalePipeline.from_shipped(name, scale, backend, threads=2)
+                result = evaluate(lambda lr, p=pipeline: p(lr).pixels, pairs, scale, name)
+                if name == "fitsr" and backend == "torch":
+                    fp32_db[scale] = result.psnr_db
+                delta = ""
+                if name == "fitsr" and backend != "torch":
+                    delta_db = result.psnr_db - fp32_db[scale]
+                    delta = f"{delta_db:+.3f}"
+                    if backend == "onnx-int8":
+                        int8_delta_db[scale] = delta_db
+                published = PUBLISHED_DB.get((name, scale))
+                rows.append(
+                    [
+                        f"x{scale}",
+                        name,
+                        backend,
+                        f"{result.psnr_db:.2f}",
+                        f"{result.ssim:.4f}",
+                        delta,
+                        f"{published:.2f}" if published else "-",
+                    ]
+                )
+                print(rows[-1], flush=True)
+        header = ["scale", "model", "backend", "PSNR-Y dB", "SSIM-Y", "vs FP32 dB", "published"]
+        lines += ["## Set5 quality", "", markdown_table(header, rows), ""]
+        shipped = [(n, s) for n in ("espcn", "fsrcnn", "fitsr") for s in shipped_scales(n)]
+        for name, scale in shipped:
+            config = read_config(name, scale)
+            training = config.get("training", {})
+            lines.append(
+                f"- {name} x{scale}: {config.get('parameters')} parameters, "
+                f"{training.get('steps_done')} steps in {training.get('minutes')} min on 1 CPU "
+                f"thread (`{config.get('command', '')}`)."
+            )
+        lines += [
+            "- Reference figures: bicubic, ESPCN, FSRCNN, EDSR-baseline as published "
+            "(Set5, Y, same protocol; ESPCN/FSRCNN trained on far more data and steps).",
+            "",
+        ]
+
+    image = make_pairs(list_images(set5)[:1], 4)[0].hr
+    top, left = (image.shape[0] - 256) // 2, (image.shape[1] - 256) // 2
+    crop = np.ascontiguousarray(image[top : top + 256, left : left + 256])
+    speed_rows = []
+    for threads in args.threads:
+        candidates = [("bicubic", "torch")]
+        if 4 in scales:
+            candidates += [("fitsr", b) for b in BACKENDS]
+        for name, backend in candidates:
+            pipeline = UpscalePipeline.from_shipped(name, 4, backend, threads, tile_px=256)
+            lr = np.ascontiguousarray(crop.transpose(2, 0, 1)[None], dtype=np.float32) / 255
+            network = summary(time_call(lambda p=pipeline, x=lr: p.predict(x), args.runs))
+            whole = summary(time_call(lambda p=pipeline: p(crop), args.runs))
+            speed_rows.append(
+                [
+                    name,
+                    backend,
+                    threads,
+                    f"{network['median_ms']:.1f}",
+                    f"{whole['median_ms']:.1f}",
+                    f"{whole['p90_ms']:.1f}",
+                ]
+            )
+            print(speed_rows[-1], flush=True)
+    lines += [
+        "## Speed: x4, 256 x 256 -> 1024 x 1024 px (whole pipeline, one tile)",
+        "",
+        markdown_table(
+            ["model", "backend", "threads", "network median ms", "pipeline median ms", "p90 ms"],
+            speed_rows,
+        ),
+        "",
+        "Network: the model call alone on a 1 x 3 x 256 x 256 float tensor. Pipeline: uint8 "
+        "in, uint8 out (conversion, clamp, rounding included).",
+        "",
+    ]
+    if int8_delta_db:
+        deltas = ", ".join(f"x{s} {d:+.3f} dB" for s, d in sorted(int8_delta_db.items()))
+        lines += [f"INT8 (static QDQ, T91 calibration) PSNR change vs FP32: {deltas}.", ""]
+    path = write_result("superres.md", "\n".join(lines))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

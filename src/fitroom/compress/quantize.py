@@ -1,0 +1,195 @@
+"""INT8 quantization of an ONNX model with ONNX Runtime.
+
+Two kinds, chosen by what the model is mostly made of (overridable):
+
+- **static** (QDQ format, ``quantize_static``): activations get fixed INT8 scales
+  measured on a calibration set, weights are quantized per output channel. This is
+  what convolutional nets need: dynamic quantization of Conv would recompute
+  activation scales on every call and gains little (ONNX Runtime docs,
+  "Quantize ONNX models": static for CNNs, dynamic for RNNs and transformers).
+- **dynamic** (``quantize_dynamic``): weights INT8 ahead of time, activation scales
+  computed per call; no calibration set needed. For models that are mostly
+  MatMul/Gemm (Linear) or LSTM/GRU.
+
+The FP32 model is first passed through ``quant_pre_process`` (symbolic shape
+inference + graph optimization), as ONNX Runtime recommends before quantizing.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fitroom.compress.metrics import Feeds
+from fitroom.errors import InputError, NotCompressible
+
+#: Op types counted as convolutional (static quantization territory).
+CONV_OPS = frozenset({"Conv", "ConvTranspose"})
+#: Op types counted as linear or recurrent (dynamic quantization territory).
+LINEAR_RECURRENT_OPS = frozenset({"MatMul", "Gemm", "LSTM", "GRU", "RNN", "Attention"})
+
+
+class QuantizationMode(StrEnum):
+    static = "static"
+    dynamic = "dynamic"
+
+
+@dataclass(frozen=True)
+class QuantizationResult:
+    """Where the INT8 file is, how it was made, and why that mode."""
+
+    path: Path
+    mode: QuantizationMode
+    reason: str
+    size_bytes: int
+    calibration_samples: int
+    op_counts: dict[str, int]
+
+
+def count_ops(onnx_path: Path) -> dict[str, int]:
+    """How many nodes of each op type the graph has (subgraphs included)."""
+    import onnx
+
+    model = onnx.load(str(onnx_path), load_external_data=False)
+    counts: collections.Counter[str] = collections.Counter()
+
+    def walk(graph: Any) -> None:
+        for node in graph.node:
+            counts[node.op_type] += 1
+            for attribute in node.attribute:
+                if attribute.g is not None and len(attribute.g.node):
+                    walk(attribute.g)
+
+    walk(model.graph)
+    return dict(counts)
+
+
+def choose_mode(op_counts: dict[str, int]) -> tuple[QuantizationMode, str]:
+    """Static for conv-dominated graphs, dynamic for linear/recurrent ones, and why."""
+    conv = sum(op_counts.get(op, 0) for op in CONV_OPS)
+    linear = sum(op_counts.get(op, 0) for op in LINEAR_RECURRENT_OPS)
+    if conv == 0 and linear == 0:
+        raise NotCompressible(
+            "nothing to quantize: the graph has no Conv, MatMul, Gemm or recurrent node",
+            step="quantize",
+            op_counts=op_counts,
+        )
+    if conv >= linear:
+        return QuantizationMode.static, f"{conv} conv vs {linear} linear/recurrent nodes"
+    return QuantizationMode.dynamic, f"{linear} linear/recurrent vs {conv} conv nodes"
+
+
+class FeedsCalibrationReader:
+    """An ONNX Runtime ``CalibrationDataReader`` over a list of feeds (one pass)."""
+
+    def __init__(self, feeds: Sequence[Feeds]) -> None:
+        self._feeds = [{k: np.ascontiguousarray(v) for k, v in f.items()} for f in feeds]
+        self._position = 0
+
+    def get_next(self) -> dict[str, Any] | None:
+        if self._position >= len(self._feeds):
+            return None
+        feed = self._feeds[self._position]
+        self._position += 1
+        return feed
+
+    def rewind(self) -> None:
+        self._position = 0
+
+
+def quantize_onnx(
+    fp32_path: Path,
+    int8_path: Path,
+    *,
+    calibration: Iterable[Feeds] | None = None,
+    mode: QuantizationMode | None = None,
+    per_channel: bool = True,
+) -> QuantizationResult:
+    """Write an INT8 copy of ``fp32_path`` to ``int8_path``; static QDQ or dynamic.
+
+    ``mode=None`` chooses by op counts (:func:`choose_mode`). Static needs
+    ``calibration`` (a few representative inputs: 8-100 is typical); MinMax
+    calibration, signed INT8 weights per channel, unsigned INT8 activations.
+    """
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    op_counts = count_ops(fp32_path)
+    if mode is None:
+        mode, reason = choose_mode(op_counts)
+    else:
+        reason = f"chosen by the caller ({mode.value})"
+    feeds = list(calibration) if calibration is not None else []
+    if mode is QuantizationMode.static and not feeds:
+        raise InputError(
+            "static INT8 quantization needs calibration inputs (a few representative "
+            "samples); pass a calibration set or choose dynamic quantization",
+            field="calibration",
+        )
+    int8_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="fitroom-quant-") as tmp:
+        prepared = Path(tmp) / "prepared.onnx"
+        # ORT's symbolic shape inference dumps a debug model into the working directory
+        # when it cannot finish; run it inside the temporary folder so nothing leaks.
+        with contextlib.chdir(tmp):
+            try:
+                quant_pre_process(
+                    str(fp32_path), str(prepared), skip_symbolic_shape=False, auto_merge=True
+                )
+            except Exception:
+                # Incomplete on some graphs (pads built from shapes); ONNX's own shape
+                # inference is enough for conv and linear layers.
+                quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
+        try:
+            if mode is QuantizationMode.static:
+
+                class Reader(FeedsCalibrationReader, CalibrationDataReader):  # type: ignore[misc]
+                    pass
+
+                quantize_static(
+                    str(prepared),
+                    str(int8_path),
+                    Reader(feeds),
+                    quant_format=QuantFormat.QDQ,
+                    per_channel=per_channel,
+                    activation_type=QuantType.QUInt8,
+                    weight_type=QuantType.QInt8,
+                    calibrate_method=CalibrationMethod.MinMax,
+                )
+            else:
+                quantize_dynamic(
+                    str(prepared),
+                    str(int8_path),
+                    per_channel=per_channel,
+                    weight_type=QuantType.QInt8,
+                )
+        except (InputError, NotCompressible):
+            raise
+        except Exception as exc:
+            raise NotCompressible(
+                f"ONNX Runtime could not quantize {fp32_path.name} ({mode.value}): {exc}",
+                step="quantize",
+            ) from exc
+    return QuantizationResult(
+        path=int8_path,
+        mode=mode,
+        reason=reason,
+        size_bytes=int8_path.stat().st_size,
+        calibration_samples=len(feeds) if mode is QuantizationMode.static else 0,
+        op_counts=op_counts,
+    )

@@ -1,0 +1,1 @@
+"""Super-resolution for product images and VR textures (a plain library)."""

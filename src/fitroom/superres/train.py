@@ -1,0 +1,277 @@
+"""Training of SR networks on random patches: L1 loss, Adam, warm-up + cosine decay.
+
+Deterministic for a given ``seed`` and step count (one seeded patch sampler, seeded
+torch, deterministic kernels; CPU). The learning rate is a function of the step only,
+so a run resumed from a checkpoint follows the same curve as an uninterrupted one.
+``max_minutes`` is a wall-clock guard: the run stops and saves when it is reached,
+even before ``steps`` (the result then depends on machine speed, and says so).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from fitroom.errors import InputError
+from fitroom.superres.data import ImagePair, PatchSampler, list_images, make_pairs
+from fitroom.superres.metrics import psnr_y
+from fitroom.superres.models import build_model, count_parameters
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved into checkpoints and config.json)."""
+
+    model: str
+    scale: int
+    data_dirs: list[str]
+    out_dir: str
+    steps: int = 20_000
+    batch_size: int = 16
+    lr_patch_px: int = 48
+    learning_rate: float = 1e-3
+    final_lr_fraction: float = 0.01
+    warmup_steps: int = 200
+    seed: int = 0
+    threads: int = 1
+    holdout_images: int = 5
+    validate_every_steps: int = 500
+    checkpoint_every_minutes: float = 3.0
+    max_minutes: float | None = None
+    init_from: str | None = None
+    hyper_parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainProgress:
+    """One report to the caller's progress display."""
+
+    step: int
+    steps: int
+    loss: float
+    learning_rate: float
+    elapsed_minutes: float
+    val_psnr_db: float | None
+
+
+@dataclass
+class TrainResult:
+    """Where the weights are and how the run went."""
+
+    weights_path: Path
+    config_path: Path
+    steps_done: int
+    minutes: float
+    val_psnr_db: float
+    stopped_by_deadline: bool
+    history: list[dict[str, float]]
+
+
+def learning_rate_at(step: int, config: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to ``final_lr_fraction`` of the peak at ``steps``."""
+    peak = config.learning_rate
+    if step < config.warmup_steps:
+        return peak * (step + 1) / config.warmup_steps
+    progress = min(1.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps))
+    floor = peak * config.final_lr_fraction
+    return floor + (peak - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def split_holdout(paths: list[Path], holdout: int) -> tuple[list[Path], list[Path]]:
+    """Hold out ``holdout`` images, evenly spaced over all training images, to validate on.
+
+    Validation never looks at the test set (Set5 is scored only at the end).
+    """
+    if holdout <= 0:
+        return paths, []
+    stride = max(1, len(paths) // holdout)
+    held = paths[stride // 2 :: stride][:holdout]
+    return [p for p in paths if p not in held], held
+
+
+@torch.no_grad()
+def validate(model: nn.Module, pairs: list[ImagePair], scale: int) -> float:
+    """Mean PSNR (Y, border of ``scale`` shaved) of the model on whole validation images."""
+    model.eval()
+    scores = []
+    for pair in pairs:
+        lr = torch.from_numpy(pair.lr.transpose(2, 0, 1).copy()).float()[None] / 255.0
+        sr = model(lr).clamp(0.0, 1.0)[0].permute(1, 2, 0).numpy()
+        sr_u8 = np.round(sr * 255.0).astype(np.uint8)
+        scores.append(psnr_y(sr_u8, pair.hr, shave_px=scale))
+    model.train()
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def _save_atomic(obj: Any, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    tmp.replace(path)
+
+
+def _load_matching(model: nn.Module, path: Path) -> int:
+    """Copy every tensor of a checkpoint whose name and shape match; return the count."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    state = checkpoint.get("model", checkpoint)
+    own = model.state_dict()
+    matched = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    own.update(matched)
+    model.load_state_dict(own)
+    return len(matched)
+
+
+def train(
+    config: TrainConfig,
+    resume: bool = False,
+    on_progress: Callable[[TrainProgress], None] | None = None,
+) -> TrainResult:
+    """Train ``config.model`` and write ``model.pt`` + ``config.json`` into ``out_dir``.
+
+    Checkpoints (``last.pt``) are written every ``checkpoint_every_minutes`` and at the
+    end; with ``resume`` the run continues from ``last.pt`` in ``out_dir``.
+    """
+    started = time.monotonic()
+    out_dir = Path(config.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint_path = out_dir / "last.pt"
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    torch.use_deterministic_algorithms(True)
+
+    paths: list[Path] = []
+    for folder in config.data_dirs:
+        paths.extend(list_images(Path(folder)))
+    train_paths, val_paths = split_holdout(paths, config.holdout_images)
+    sampler = PatchSampler(
+        make_pairs(train_paths, config.scale), config.scale, config.lr_patch_px, config.seed
+    )
+    val_pairs = make_pairs(val_paths, config.scale)
+
+    model = build_model(config.model, config.scale, **config.hyper_parameters)
+    if count_parameters(model) == 0:
+        raise InputError(f"model {config.model!r} has nothing to train")
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    step = 0
+    prior_minutes = 0.0
+    history: list[dict[str, float]] = []
+    if resume and checkpoint_path.exists():
+        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        sampler.set_state(checkpoint["sampler"])
+        torch.set_rng_state(checkpoint["torch_rng"])
+        step = int(checkpoint["step"])
+        prior_minutes = float(checkpoint["minutes"])
+        history = list(checkpoint["history"])
+    elif resume:
+        raise InputError(f"--resume: no checkpoint at {checkpoint_path}")
+    elif config.init_from:
+        _load_matching(model, Path(config.init_from))
+
+    def minutes_now() -> float:
+        return prior_minutes + (time.monotonic() - started) / 60.0
+
+    def save_checkpoint() -> None:
+        _save_atomic(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "sampler": sampler.state(),
+                "torch_rng": torch.get_rng_state(),
+                "step": step,
+                "minutes": minutes_now(),
+                "history": history,
+                "config": asdict(config),
+            },
+            checkpoint_path,
+        )
+
+    loss_fn = nn.L1Loss()
+    model.train()
+    last_checkpoint = time.monotonic()
+    running_loss = 0.0
+    val_psnr = history[-1]["val_psnr_db"] if history else float("nan")
+    stopped_by_deadline = False
+    while step < config.steps:
+        if config.max_minutes is not None and (time.monotonic() - started) / 60.0 >= (
+            config.max_minutes
+        ):
+            stopped_by_deadline = True
+            break
+        lr_now = learning_rate_at(step, config)
+        for group in optimizer.param_groups:
+            group["lr"] = lr_now
+        lr_batch, hr_batch = sampler.sample(config.batch_size)
+        prediction = model(torch.from_numpy(lr_batch))
+        loss = loss_fn(prediction, torch.from_numpy(hr_batch))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        running_loss = 0.98 * running_loss + 0.02 * loss.item() if step > 1 else loss.item()
+        reported_val: float | None = None
+        if step % config.validate_every_steps == 0 or step == config.steps:
+            val_psnr = validate(model, val_pairs, config.scale)
+            reported_val = val_psnr
+            history.append(
+                {
+                    "step": float(step),
+                    "minutes": minutes_now(),
+                    "loss": running_loss,
+                    "val_psnr_db": val_psnr,
+                }
+            )
+        if time.monotonic() - last_checkpoint >= config.checkpoint_every_minutes * 60.0:
+            save_checkpoint()
+            last_checkpoint = time.monotonic()
+        if on_progress is not None:
+            on_progress(
+                TrainProgress(step, config.steps, running_loss, lr_now, minutes_now(), reported_val)
+            )
+
+    if not history or history[-1]["step"] != step:
+        val_psnr = validate(model, val_pairs, config.scale)
+        history.append(
+            {
+                "step": float(step),
+                "minutes": minutes_now(),
+                "loss": running_loss,
+                "val_psnr_db": val_psnr,
+            }
+        )
+    save_checkpoint()
+    weights_path = out_dir / "model.pt"
+    _save_atomic(model.state_dict(), weights_path)
+    config_path = out_dir / "config.json"
+    config_path.write_text(
+        json.dumps(
+            {
+                "model": config.model,
+                "scale": config.scale,
+                "hyper_parameters": config.hyper_parameters,
+                "parameters": count_parameters(model),
+                "training": {
+                    **asdict(config),
+                    "steps_done": step,
+                    "minutes": round(minutes_now(), 2),
+                    "stopped_by_deadline": stopped_by_deadline,
+                    "train_images": len(train_paths),
+                    "holdout_images_used": [p.name for p in val_paths],
+                    "final_val_psnr_db": val_psnr,
+                },
+            },
+            indent=2,
+        )
+    )
+    return TrainResult(
+        weights_path, config_path, step, minutes_now(), val_psnr, stopped_by_deadline, history
+    )

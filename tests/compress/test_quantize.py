@@ -1,0 +1,101 @@
+"""INT8 quantization: static QDQ for conv nets, dynamic for Linear models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from torch import Tensor, nn
+
+from fitroom.compress.backends import OnnxRuntimeBackend, TorchBackend
+from fitroom.compress.export import InputSpec, check_equivalence, export_onnx
+from fitroom.compress.quantize import QuantizationMode, choose_mode, count_ops, quantize_onnx
+from fitroom.errors import InputError, NotCompressible
+from tests.compress.tiny import conv_net, image_feeds, mlp, vector_feeds
+
+
+def test_mode_follows_op_counts() -> None:
+    assert choose_mode({"Conv": 3, "Relu": 2})[0] is QuantizationMode.static
+    assert choose_mode({"Gemm": 3, "Relu": 2})[0] is QuantizationMode.dynamic
+    assert choose_mode({"LSTM": 1, "MatMul": 2, "Conv": 1})[0] is QuantizationMode.dynamic
+    assert choose_mode({"Conv": 2, "MatMul": 2})[0] is QuantizationMode.static  # tie: conv
+    with pytest.raises(NotCompressible, match="nothing to quantize"):
+        choose_mode({"Relu": 1, "Add": 1})
+
+
+def test_static_int8_conv_net_close_to_fp32_and_smaller(conv_onnx: Path, tmp_path: Path) -> None:
+    calibration = image_feeds(16, seed=1)
+    result = quantize_onnx(conv_onnx, tmp_path / "conv.int8.onnx", calibration=calibration)
+    assert result.mode is QuantizationMode.static
+    assert result.calibration_samples == 16
+    assert result.op_counts == {"Conv": 3, "Relu": 2}
+    assert result.size_bytes < conv_onnx.stat().st_size
+    ops = {node.op_type for node in onnx.load(str(result.path)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops  # QDQ format
+    # Calibration-like inputs (same distribution, other samples): INT8 stays within a
+    # few percent of the output range of FP32.
+    torch_fp32 = TorchBackend(conv_net(), threads=1)
+    int8 = OnnxRuntimeBackend(result.path, threads=1, precision="int8")
+    for feed in image_feeds(4, seed=2):
+        expected = torch_fp32.predict(feed)
+        value_range = float(expected.max() - expected.min())
+        error = float(np.max(np.abs(int8.predict(feed) - expected)))
+        assert error < 0.05 * value_range
+
+
+def test_static_without_calibration_is_refused(conv_onnx: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="calibration"):
+        quantize_onnx(conv_onnx, tmp_path / "x.onnx", calibration=None)
+
+
+def test_dynamic_int8_mlp(mlp_onnx: Path, tmp_path: Path) -> None:
+    result = quantize_onnx(mlp_onnx, tmp_path / "mlp.int8.onnx")
+    assert result.mode is QuantizationMode.dynamic
+    assert result.calibration_samples == 0
+    assert result.size_bytes < 0.5 * mlp_onnx.stat().st_size  # weights are most of it
+    assert count_ops(result.path).get("DynamicQuantizeLinear", 0) >= 1
+    torch_fp32 = TorchBackend(mlp(), threads=1)
+    int8 = OnnxRuntimeBackend(result.path, threads=1, precision="int8")
+    for feed in vector_feeds(3, seed=4):
+        expected = torch_fp32.predict(feed)
+        error = float(np.max(np.abs(int8.predict(feed) - expected)))
+        assert error < 0.05 * float(expected.max() - expected.min())
+
+
+def test_mode_can_be_forced(conv_onnx: Path, tmp_path: Path) -> None:
+    result = quantize_onnx(conv_onnx, tmp_path / "d.onnx", mode=QuantizationMode.dynamic)
+    assert result.mode is QuantizationMode.dynamic
+    assert result.reason == "chosen by the caller (dynamic)"
+
+
+class Recurrent(nn.Module):
+    """GRU over a sequence, then a Linear head on the last step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gru = nn.GRU(8, 16, batch_first=True)
+        self.head = nn.Linear(16, 4)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out, _ = self.gru(x)
+        result: Tensor = self.head(out[:, -1])
+        return result
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("FITROOM_RUN_SLOW") != "1", reason="FITROOM_RUN_SLOW=1")
+def test_recurrent_model_gets_dynamic_int8(tmp_path: Path) -> None:
+    # ~10 s on 2 cores: the GRU export is the slow part.
+    torch.manual_seed(0)
+    model = Recurrent().eval()
+    spec = InputSpec("input", (2, 5, 8), {0: "batch", 1: "length"})
+    fp32 = export_onnx(model, [spec], tmp_path / "gru.onnx")
+    assert check_equivalence(model, fp32, [spec]).max_abs_diff < 1e-5
+    result = quantize_onnx(fp32, tmp_path / "gru.int8.onnx")
+    assert result.mode is QuantizationMode.dynamic
+    assert result.op_counts["GRU"] == 1
+    assert result.size_bytes < fp32.stat().st_size

@@ -1,0 +1,61 @@
+"""``fitroom superres eval`` and ``fitroom upscale`` run in-process with Typer's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import typer
+from PIL import Image
+from typer.testing import CliRunner
+
+from fitroom.superres.cli import superres_app, upscale_command
+
+runner = CliRunner()
+upscale_app = typer.Typer()
+upscale_app.command()(upscale_command)
+
+
+def smooth_image(path: Path, seed: int, mode: str = "RGB") -> None:
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(0, 255, size=(4, 4, len(mode))).astype(np.uint8)
+    Image.fromarray(coarse, mode=mode).resize((32, 24), Image.BICUBIC).save(path)
+
+
+def test_eval_json_reports_psnr_and_ssim(tmp_path: Path) -> None:
+    for i in range(2):
+        smooth_image(tmp_path / f"img{i}.png", i)
+    result = runner.invoke(
+        superres_app,
+        ["eval", "--data", str(tmp_path), "--scale", "2", "--model", "bicubic", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    scores = payload["results"][0]
+    assert scores["model"] == "bicubic" and len(scores["images"]) == 2
+    assert 20.0 < scores["psnr_db"] < 80.0 and 0.5 < scores["ssim"] <= 1.0
+
+
+def test_eval_of_a_missing_folder_is_a_user_error(tmp_path: Path) -> None:
+    result = runner.invoke(superres_app, ["eval", "--data", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+
+
+def test_upscale_rgba_file(tmp_path: Path) -> None:
+    source, out = tmp_path / "in.png", tmp_path / "out.png"
+    smooth_image(source, 3, mode="RGBA")
+    result = runner.invoke(
+        upscale_app,
+        [str(source), "-o", str(out), "--scale", "2", "--model", "bicubic", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["output_size_px"] == [64, 48]
+    with Image.open(out) as image:
+        assert image.size == (64, 48) and image.mode == "RGBA"
+
+
+def test_upscale_of_a_missing_file(tmp_path: Path) -> None:
+    result = runner.invoke(upscale_app, [str(tmp_path / "x.png"), "-o", str(tmp_path / "y.png")])
+    assert result.exit_code == 2 and "does not exist" in result.stderr
