@@ -47,6 +47,22 @@ def test_static_int8_conv_net_close_to_fp32_and_smaller(conv_onnx: Path, tmp_pat
         assert error < 0.05 * value_range
 
 
+def test_relative_paths_work(
+    conv_onnx: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI passes paths relative to the working directory (var/compress/...)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "conv.onnx").write_bytes(conv_onnx.read_bytes())
+    monkeypatch.chdir(work)
+    result = quantize_onnx(
+        Path("conv.onnx"), Path("out/conv.int8.onnx"), calibration=image_feeds(4, seed=1)
+    )
+    assert (work / "out" / "conv.int8.onnx").is_file()
+    assert result.size_bytes < conv_onnx.stat().st_size
+    assert sorted(p.name for p in work.iterdir()) == ["conv.onnx", "out"], "no stray files"
+
+
 def test_static_without_calibration_is_refused(conv_onnx: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="calibration"):
         quantize_onnx(conv_onnx, tmp_path / "x.onnx", calibration=None)

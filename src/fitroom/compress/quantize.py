@@ -141,6 +141,9 @@ def quantize_onnx(
             "samples); pass a calibration set or choose dynamic quantization",
             field="calibration",
         )
+    # Absolute paths: the pre-processing below runs with the temporary folder as cwd.
+    fp32_path = Path(fp32_path).resolve()
+    int8_path = Path(int8_path).resolve()
     int8_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fitroom-quant-") as tmp:
         prepared = Path(tmp) / "prepared.onnx"
