@@ -13,15 +13,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    """CPU model, cores and Python version, for the method line of every table."""
+    from fitroom.compress.report import machine_description
+
+    return f"{machine_description()}, Python {platform.python_version()}"
 
 
 def percentile(values_ms: Sequence[float], q: float) -> float:
