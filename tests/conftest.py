@@ -197,3 +197,13 @@ class LiveServer:
 def live_server(settings: Settings, seeded_db: Database) -> Iterator[LiveServer]:
     with LiveServer(settings, seeded_db) as server:
         yield server
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests marked ``slow`` unless FITROOM_RUN_SLOW=1 (``make test`` stays fast)."""
+    if os.environ.get("FITROOM_RUN_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow test: set FITROOM_RUN_SLOW=1 to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +102,6 @@ class Recurrent(nn.Module):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("FITROOM_RUN_SLOW") != "1", reason="FITROOM_RUN_SLOW=1")
 def test_recurrent_model_gets_dynamic_int8(tmp_path: Path) -> None:
     # ~10 s on 2 cores: the GRU export is the slow part.
     torch.manual_seed(0)
