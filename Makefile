@@ -54,6 +54,8 @@ bench: install-dev
 	$(BIN)/python bench/recommend_latency.py
 	$(BIN)/python bench/ansur_coverage.py
 	$(BIN)/python bench/returns_learning.py
+	$(BIN)/python bench/superres_quality_speed.py --runs 20 --threads 1 2
+	$(BIN)/python bench/compress_superres.py chain
 
 fmt: install-dev
 	$(BIN)/ruff format src tests bench scripts
