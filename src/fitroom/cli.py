@@ -13,9 +13,11 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from fitroom.cli_support import run_or_exit
 
 if TYPE_CHECKING:
     from fitroom.config import Settings
@@ -36,7 +38,6 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(size_app, name="size")
 app.add_typer(import_app, name="import")
 
-T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
@@ -55,24 +56,6 @@ def _settings() -> Settings:
     from fitroom.config import get_settings
 
     return get_settings()
-
-
-def _run(as_json: bool, action: Callable[[], T]) -> T:
-    """Run ``action``; turn a FitroomError into a message and exit code 2."""
-    from fitroom.errors import FitroomError
-
-    try:
-        return action()
-    except FitroomError as exc:
-        if as_json:
-            typer.echo(json.dumps({"error": exc.to_dict()}, default=str, indent=2))
-        typer.echo(f"error: {exc.message}", err=True)
-        for row in exc.details.get("errors", [])[:20]:
-            typer.echo(
-                f"  row {row.get('row')}: {row.get('field') or '-'}: {row.get('reason')}",
-                err=True,
-            )
-        raise typer.Exit(2) from None
 
 
 def _emit(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
@@ -144,7 +127,7 @@ def db_upgrade(revision: str = "head", as_json: JsonOpt = False) -> None:
         db.dispose()
         return current
 
-    current = _run(as_json, action)
+    current = run_or_exit(as_json, action)
     _emit(
         {"revision": current, "database": settings.resolved_database_url.split("@")[-1]},
         as_json,
@@ -178,7 +161,7 @@ def demo_seed(
             )
         return dict(result.__dict__)
 
-    result = _run(as_json, action)
+    result = run_or_exit(as_json, action)
     if not as_json:
         print(file=sys.stderr)
     _emit(
@@ -258,7 +241,7 @@ def size_recommend(
         with database_for(settings.resolved_database_url).session() as session:
             return recommend(session, request, context)
 
-    _emit(_run(as_json, action), as_json, _fits_text)
+    _emit(run_or_exit(as_json, action), as_json, _fits_text)
 
 
 @size_app.command("estimate")
@@ -273,7 +256,7 @@ def size_estimate(
     from fitroom.sizing.zones import Sex
 
     settings = _settings()
-    result = _run(
+    result = run_or_exit(
         as_json,
         lambda: estimate_measurements(
             height_cm=height_cm,
@@ -311,7 +294,7 @@ def _import(kind: str, path: Path, as_json: bool) -> None:
             return imports.import_charts(session, data, fmt).to_dict()
 
     _emit(
-        _run(as_json, action),
+        run_or_exit(as_json, action),
         as_json,
         lambda r: f"imported {r['kind']}: {r['created']} created, {r['updated']} updated",
     )

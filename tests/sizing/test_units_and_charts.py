@@ -30,6 +30,11 @@ def test_height_in_metres_and_feet_are_named() -> None:
         check_length_cm(Zone.height, 5.9)
 
 
+def test_a_chest_of_900_is_millimetres() -> None:
+    with pytest.raises(LikelyWrongUnit, match=r"millimetres \(900 mm = 90.0 cm\)"):
+        check_length_cm(Zone.chest, 900)
+
+
 def test_weight_in_pounds_is_named() -> None:
     with pytest.raises(LikelyWrongUnit, match="pounds"):
         check_weight_kg(300)

@@ -16,17 +16,12 @@ from typing import Annotated, Any
 
 import typer
 
+from fitroom.cli_support import run_or_exit
+
 
 class ToOpt(StrEnum):
     onnx = "onnx"
     onnx_int8 = "onnx-int8"
-
-
-def _fail(exc: Any, as_json: bool) -> typer.Exit:
-    if as_json:
-        typer.echo(json.dumps({"error": exc.to_dict()}, default=str, indent=2))
-    typer.echo(f"error: {exc.message}", err=True)
-    return typer.Exit(2)
 
 
 def compress_command(
@@ -61,17 +56,17 @@ def compress_command(
 ) -> None:
     """Export a fitroom model to ONNX (and INT8), prune, and report size/latency/quality."""
     from fitroom.config import get_settings
-    from fitroom.errors import FitroomError
 
     settings = get_settings()
-    try:
-        if model == "list":
-            from fitroom.compress.targets import known_targets
+    if model == "list":
+        from fitroom.compress.targets import known_targets
 
-            names = known_targets()
-            typer.echo(json.dumps(names) if as_json else "\n".join(names) or "none shipped yet")
-            return
-        result = _compress(
+        names = run_or_exit(as_json, known_targets)
+        typer.echo(json.dumps(names) if as_json else "\n".join(names) or "none shipped yet")
+        return
+    result = run_or_exit(
+        as_json,
+        lambda: _compress(
             model,
             to,
             calibration,
@@ -83,9 +78,8 @@ def compress_command(
             runs,
             settings.data_dir,
             quiet=as_json,
-        )
-    except FitroomError as exc:
-        raise _fail(exc, as_json) from None
+        ),
+    )
     if as_json:
         typer.echo(json.dumps(result, indent=2, default=str))
     else:

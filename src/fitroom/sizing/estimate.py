@@ -27,7 +27,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,16 +37,10 @@ import numpy.typing as npt
 
 from fitroom.errors import (
     InputError,
-    LikelyWrongUnit,
-    MeasurementOutOfRange,
     ModelError,
 )
+from fitroom.sizing.units import check_length_cm, check_weight_kg
 from fitroom.sizing.zones import (
-    CM_PER_INCH,
-    LB_PER_KG,
-    PLAUSIBLE_CM,
-    PLAUSIBLE_WEIGHT_KG,
-    PlausibleRange,
     Sex,
     Zone,
 )
@@ -264,9 +257,9 @@ class MeasurementEstimator:
         InputError for a zone this model does not know.
         """
         sex_checked = check_sex(sex)
-        check_plausible_cm("height_cm", height_cm, PLAUSIBLE_CM[Zone.height])
+        check_length_cm(Zone.height, height_cm, field="height_cm")
         if weight_kg is not None:
-            check_plausible_kg("weight_kg", weight_kg, PLAUSIBLE_WEIGHT_KG)
+            check_weight_kg(weight_kg)
         known = self._check_known(known_cm or {})
 
         key = HEIGHT_ONLY_MODEL if weight_kg is None else HEIGHT_WEIGHT_MODEL
@@ -305,7 +298,7 @@ class MeasurementEstimator:
                     field="known_cm",
                     value=zone.value,
                 )
-            check_plausible_cm(f"known_cm[{zone.value}]", value, PLAUSIBLE_CM[zone])
+            check_length_cm(zone, value, field=f"known_cm[{zone.value}]")
             checked[zone] = float(value)
         return checked
 
@@ -345,87 +338,6 @@ def check_sex(sex: Sex | str) -> Sex:
             field="sex",
             value=str(sex),
         ) from exc
-
-
-def _check_number(field: str, value: object, unit: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(
-            f"{field}={value!r} is not a number; send {unit}", field=field, value=repr(value)
-        )
-    number = float(value)
-    if not math.isfinite(number):
-        raise MeasurementOutOfRange(
-            f"{field}={number} is not a finite number; send {unit}", field=field, value=number
-        )
-    return number
-
-
-#: Units a centimetre value is often mistaken for: (name, symbol, cm per unit).
-_CM_LOOKALIKES: tuple[tuple[str, str, float], ...] = (
-    ("inches", "in", CM_PER_INCH),
-    ("millimetres", "mm", 0.1),
-    ("metres", "m", 100.0),
-)
-
-
-def check_plausible_cm(field: str, value: object, plausible: PlausibleRange) -> float:
-    """Return ``value`` if it is a plausible length in cm, else raise.
-
-    LikelyWrongUnit when the number is plausible in inches, millimetres or metres
-    (checked in that order), MeasurementOutOfRange otherwise. Never converts.
-    """
-    number = _check_number(field, value, "centimetres")
-    if plausible.contains(number):
-        return number
-    details = {
-        "field": field,
-        "value": number,
-        "unit_expected": "cm",
-        "plausible_min": plausible.min_value,
-        "plausible_max": plausible.max_value,
-    }
-    for unit, symbol, cm_per_unit in _CM_LOOKALIKES:
-        as_cm = number * cm_per_unit
-        if plausible.contains(as_cm):
-            raise LikelyWrongUnit(
-                f"{field}={number:g} looks like {unit} ({number:g} {symbol} = {as_cm:.1f} cm); "
-                f"send centimetres (plausible {plausible.min_value:g}-"
-                f"{plausible.max_value:g} cm)",
-                likely_unit=unit,
-                **details,
-            )
-    raise MeasurementOutOfRange(
-        f"{field}={number:g} cm is outside the plausible adult range "
-        f"{plausible.min_value:g}-{plausible.max_value:g} cm",
-        **details,
-    )
-
-
-def check_plausible_kg(field: str, value: object, plausible: PlausibleRange) -> float:
-    """Return ``value`` if it is a plausible body weight in kg; LikelyWrongUnit for pounds."""
-    number = _check_number(field, value, "kilograms")
-    if plausible.contains(number):
-        return number
-    details = {
-        "field": field,
-        "value": number,
-        "unit_expected": "kg",
-        "plausible_min": plausible.min_value,
-        "plausible_max": plausible.max_value,
-    }
-    as_kg = number / LB_PER_KG
-    if plausible.contains(as_kg):
-        raise LikelyWrongUnit(
-            f"{field}={number:g} looks like pounds ({number:g} lb = {as_kg:.1f} kg); "
-            f"send kilograms (plausible {plausible.min_value:g}-{plausible.max_value:g} kg)",
-            likely_unit="pounds",
-            **details,
-        )
-    raise MeasurementOutOfRange(
-        f"{field}={number:g} kg is outside the plausible adult range "
-        f"{plausible.min_value:g}-{plausible.max_value:g} kg",
-        **details,
-    )
 
 
 def default_model_path() -> Path:

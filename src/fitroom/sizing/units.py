@@ -8,10 +8,11 @@ so explicitly with ``to_cm(value, "in")``.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from typing import Literal
 
-from fitroom.errors import LikelyWrongUnit, MeasurementOutOfRange
+from fitroom.errors import InputError, LikelyWrongUnit, MeasurementOutOfRange
 from fitroom.sizing.zones import (
     CM_PER_INCH,
     LB_PER_KG,
@@ -34,90 +35,95 @@ def to_kg(value: float, unit: MassUnit) -> float:
     return value / LB_PER_KG if unit == "lb" else value
 
 
+def _check_number(field: str, value: object, unit: str) -> float:
+    """``value`` as a finite float; InputError for a non-number, out of range for nan/inf."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(
+            f"{field}={value!r} is not a number; send {unit}", field=field, value=repr(value)
+        )
+    number = float(value)
+    if not math.isfinite(number):
+        raise MeasurementOutOfRange(
+            f"{field}={number} is not a finite number; send {unit}", field=field, value=str(number)
+        )
+    return number
+
+
+#: Units a centimetre value is often mistaken for, in the order they are tried:
+#: (name, symbol, cm per unit). Feet only make sense for a height.
+_CM_LOOKALIKES: tuple[tuple[str, str, float], ...] = (
+    ("inches", "in", CM_PER_INCH),
+    ("millimetres", "mm", 0.1),
+    ("metres", "m", 100.0),
+)
+_FEET = ("feet", "ft", 30.48)
+
+
 def check_length_cm(zone: Zone, value_cm: float, *, field: str | None = None) -> float:
     """Return ``value_cm`` if it is a plausible adult ``zone`` in cm; else raise.
 
-    Raises LikelyWrongUnit when the number would be plausible in inches (or, for
-    height, in metres or feet), MeasurementOutOfRange otherwise.
+    LikelyWrongUnit when the number would be plausible in inches, millimetres or metres
+    (or feet, for a height), tried in that order; MeasurementOutOfRange otherwise.
+    Never converts.
     """
     name = field or f"{zone.value}_cm"
     plausible = PLAUSIBLE_CM[zone]
-    if not math.isfinite(value_cm) or value_cm <= 0:
-        raise MeasurementOutOfRange(
-            f"{name}={value_cm} is not a body measurement; send a positive number of centimetres",
-            field=name,
-            value=value_cm if math.isfinite(value_cm) else str(value_cm),
-        )
-    if plausible.contains(value_cm):
-        return value_cm
-    as_cm_from_inches = value_cm * CM_PER_INCH
-    if plausible.contains(as_cm_from_inches):
-        raise LikelyWrongUnit(
-            f"{name}={value_cm:g} is not a plausible adult {zone.label} in cm "
-            f"({plausible.min_value:g}-{plausible.max_value:g} cm); it looks like inches "
-            f"({value_cm:g} in = {as_cm_from_inches:.1f} cm). Send centimetres, or say the "
-            "unit is inches",
-            field=name,
-            value=value_cm,
-            likely_unit="in",
-            value_if_inches_cm=round(as_cm_from_inches, 1),
-        )
-    if zone is Zone.height and plausible.contains(value_cm * 100.0):
-        raise LikelyWrongUnit(
-            f"{name}={value_cm:g} looks like metres ({value_cm:g} m = {value_cm * 100:.0f} cm); "
-            "send centimetres",
-            field=name,
-            value=value_cm,
-            likely_unit="m",
-        )
-    if zone is Zone.height and plausible.contains(value_cm * 30.48):
-        raise LikelyWrongUnit(
-            f"{name}={value_cm:g} looks like feet; send the height in centimetres "
-            f"(e.g. 5 ft 10 in = 178 cm)",
-            field=name,
-            value=value_cm,
-            likely_unit="ft",
-        )
+    number = _check_number(name, value_cm, "centimetres")
+    if plausible.contains(number):
+        return number
+    details = {
+        "field": name,
+        "value": number,
+        "unit_expected": "cm",
+        "plausible_min": plausible.min_value,
+        "plausible_max": plausible.max_value,
+    }
+    lookalikes = _CM_LOOKALIKES + ((_FEET,) if zone is Zone.height else ())
+    for unit, symbol, cm_per_unit in lookalikes:
+        as_cm = number * cm_per_unit
+        if plausible.contains(as_cm):
+            raise LikelyWrongUnit(
+                f"{name}={number:g} looks like {unit} ({number:g} {symbol} = {as_cm:.1f} cm); "
+                f"send centimetres (plausible {plausible.min_value:g}-"
+                f"{plausible.max_value:g} cm)",
+                likely_unit=symbol,
+                **details,
+            )
     raise MeasurementOutOfRange(
-        f"{name}={value_cm:g} cm is outside the plausible adult {zone.label} range "
-        f"({plausible.min_value:g}-{plausible.max_value:g} cm); check the measurement",
-        field=name,
-        value=value_cm,
-        min_cm=plausible.min_value,
-        max_cm=plausible.max_value,
+        f"{name}={number:g} cm is outside the plausible adult range "
+        f"{plausible.min_value:g}-{plausible.max_value:g} cm; check the measurement",
+        **details,
     )
 
 
 def check_weight_kg(value_kg: float, *, field: str = "weight_kg") -> float:
-    """Return ``value_kg`` if it is a plausible adult weight in kg; else raise."""
+    """Return ``value_kg`` if it is a plausible adult weight in kg; else raise.
+
+    LikelyWrongUnit when the number would be plausible in pounds.
+    """
     plausible = PLAUSIBLE_WEIGHT_KG
-    if not math.isfinite(value_kg) or value_kg <= 0:
-        raise MeasurementOutOfRange(
-            f"{field}={value_kg} is not a body weight; send a positive number of kilograms",
-            field=field,
-            value=value_kg if math.isfinite(value_kg) else str(value_kg),
-        )
-    if plausible.contains(value_kg):
-        return value_kg
-    as_kg_from_lb = value_kg / LB_PER_KG
-    if value_kg > plausible.max_value and plausible.contains(as_kg_from_lb):
+    number = _check_number(field, value_kg, "kilograms")
+    if plausible.contains(number):
+        return number
+    details = {
+        "field": field,
+        "value": number,
+        "unit_expected": "kg",
+        "plausible_min": plausible.min_value,
+        "plausible_max": plausible.max_value,
+    }
+    as_kg = number / LB_PER_KG
+    if plausible.contains(as_kg):
         raise LikelyWrongUnit(
-            f"{field}={value_kg:g} is not a plausible adult weight in kg "
-            f"({plausible.min_value:g}-{plausible.max_value:g} kg); it looks like pounds "
-            f"({value_kg:g} lb = {as_kg_from_lb:.1f} kg). Send kilograms, or say the unit is "
-            "pounds",
-            field=field,
-            value=value_kg,
+            f"{field}={number:g} looks like pounds ({number:g} lb = {as_kg:.1f} kg); "
+            f"send kilograms (plausible {plausible.min_value:g}-{plausible.max_value:g} kg)",
             likely_unit="lb",
-            value_if_pounds_kg=round(as_kg_from_lb, 1),
+            **details,
         )
     raise MeasurementOutOfRange(
-        f"{field}={value_kg:g} kg is outside the plausible adult range "
-        f"({plausible.min_value:g}-{plausible.max_value:g} kg); check the measurement",
-        field=field,
-        value=value_kg,
-        min_kg=plausible.min_value,
-        max_kg=plausible.max_value,
+        f"{field}={number:g} kg is outside the plausible adult range "
+        f"{plausible.min_value:g}-{plausible.max_value:g} kg; check the measurement",
+        **details,
     )
 
 

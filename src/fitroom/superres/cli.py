@@ -12,15 +12,16 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
+
+from fitroom.cli_support import run_or_exit
 
 superres_app = typer.Typer(
     help="Super-resolution: train and evaluate upscaling models.", no_args_is_help=True
 )
 
-T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
@@ -33,19 +34,6 @@ class BackendOpt(StrEnum):
     torch = "torch"
     onnx = "onnx"
     onnx_int8 = "onnx-int8"
-
-
-def _run(as_json: bool, action: Callable[[], T]) -> T:
-    """Run ``action``; a FitroomError becomes a message (and JSON) and exit code 2."""
-    from fitroom.errors import FitroomError
-
-    try:
-        return action()
-    except FitroomError as exc:
-        if as_json:
-            typer.echo(json.dumps({"error": exc.to_dict()}, default=str, indent=2))
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(2) from None
 
 
 @superres_app.command("train")
@@ -120,7 +108,7 @@ def train_command(
         elif p.val_psnr_db is not None or p.step % 100 == 0:
             typer.echo(line, err=True)
 
-    result = _run(False, lambda: train(config, resume=resume, on_progress=report))
+    result = run_or_exit(False, lambda: train(config, resume=resume, on_progress=report))
     if interactive:
         typer.echo("", err=True)
     typer.echo(
@@ -171,7 +159,7 @@ def eval_command(
             results.append(evaluate(_pixels_of(pipeline), pairs, scale, pipeline.model))
         return results
 
-    results = _run(as_json, action)
+    results = run_or_exit(as_json, action)
     if as_json:
         from dataclasses import asdict
 
@@ -209,7 +197,7 @@ def export_command(
         crops = calibration_crops(calibration, scale) if calibration else None
         return export_onnx_forms(model, scale, out or model_folder(model, scale), crops)
 
-    for kind, path in _run(False, action).items():
+    for kind, path in run_or_exit(False, action).items():
         typer.echo(f"{kind}: {path} ({path.stat().st_size / 1024:.0f} KiB)")
 
 
@@ -254,7 +242,7 @@ def upscale_command(
             "elapsed_ms": round(result.elapsed_ms, 1),
         }
 
-    info = _run(as_json, action)
+    info = run_or_exit(as_json, action)
     if as_json:
         typer.echo(json.dumps(info, indent=2))
     else:
