@@ -154,3 +154,79 @@ class ImageTooLarge(InputError):
     type_slug = "image-too-large"
     title = "Image too large"
     http_status = 413
+
+
+class PhotoRejected(InputError):
+    """A body photo the quality gate refuses; ``details`` say which view and what to do.
+
+    Each subclass is one reason with its own stable ``type``; the message names the
+    problem and ``advice`` says how to take a photo that works.
+    """
+
+    type_slug = "photo-rejected"
+    title = "Photo cannot be measured"
+
+    def __init__(self, message: str, *, view: str, advice: str, **details: Any) -> None:
+        super().__init__(message, view=view, advice=advice, **details)
+        self.view = view
+        self.advice = advice
+
+
+class PhotoTooSmall(PhotoRejected):
+    type_slug = "photo-too-small"
+    title = "Photo too small"
+
+
+class NoPersonFound(PhotoRejected):
+    type_slug = "no-person"
+    title = "No person found"
+
+
+class MultiplePeople(PhotoRejected):
+    type_slug = "multiple-people"
+    title = "More than one person"
+
+
+class BodyCutOff(PhotoRejected):
+    type_slug = "body-cut-off"
+    title = "Head or feet cut off"
+
+
+class PersonTooFar(PhotoRejected):
+    type_slug = "person-too-far"
+    title = "Person too far from the camera"
+
+
+class PersonTooClose(PhotoRejected):
+    type_slug = "person-too-close"
+    title = "Person too close to the camera"
+
+
+class NotFacingCamera(PhotoRejected):
+    type_slug = "not-facing-camera"
+    title = "Not facing the camera"
+
+
+class NotInProfile(PhotoRejected):
+    type_slug = "not-in-profile"
+    title = "Not standing side-on"
+
+
+class ArmsAgainstBody(PhotoRejected):
+    type_slug = "arms-against-body"
+    title = "Arms against the body"
+
+
+class ArmsRaised(PhotoRejected):
+    type_slug = "arms-raised"
+    title = "Arm raised"
+
+
+class PhotoTooDark(PhotoRejected):
+    type_slug = "photo-too-dark"
+    title = "Photo too dark"
+
+
+class PhotoTooBlurry(PhotoRejected):
+    type_slug = "photo-too-blurry"
+    title = "Photo too blurry"

@@ -1,0 +1,1 @@
+"""Photos of people: decoding, MediaPipe landmarks and mask, and the quality gate."""
