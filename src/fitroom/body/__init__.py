@@ -1,0 +1,1 @@
+"""Body: parametric bodies (Anny), tape-like mesh measurements and synthetic photos."""
