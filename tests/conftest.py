@@ -166,6 +166,7 @@ class LiveServer:
 
         from fitroom.api.app import create_app
 
+        self.settings = settings
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(

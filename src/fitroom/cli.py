@@ -276,6 +276,53 @@ def size_estimate(
     _emit(result, as_json, text)
 
 
+@app.command("measure")
+def measure(
+    front: Annotated[Path, typer.Argument(help="Front photo (A-pose, whole body).")],
+    height_cm: Annotated[float, typer.Option(help="Stature in cm, without shoes.")],
+    side: Annotated[Path | None, typer.Option(help="Side photo (profile).")] = None,
+    weight_kg: Annotated[float | None, typer.Option(help="Weight, kg.")] = None,
+    sex: Annotated[SexOpt | None, typer.Option(help="Sex.")] = None,
+    debug_dir: Annotated[
+        Path | None, typer.Option(help="Write the mask and measured levels drawn on the photos.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Measure a body from a front (and optional side) photo and the height."""
+    from fitroom.body.scan import ScanPipeline
+    from fitroom.errors import InputError
+
+    def action() -> dict[str, Any]:
+        photos: list[bytes | None] = []
+        for path in (front, side):
+            if path is None:
+                photos.append(None)
+                continue
+            if not path.is_file():
+                raise InputError(f"no such photo: {path}", path=str(path))
+            photos.append(path.read_bytes())
+        result = ScanPipeline()(
+            photos[0] or b"",
+            photos[1],
+            height_cm,
+            weight_kg,
+            None if sex is None else sex.value,
+            debug_dir=debug_dir,
+        )
+        return result.to_dict()
+
+    def text(r: dict[str, Any]) -> str:
+        rows = [
+            f"  {name.removesuffix('_cm'):>16}: {m['value_cm']:6.1f} cm"
+            f"  +/- {m['plus_minus_cm']:.1f}"
+            for name, m in r["measurements"].items()
+        ]
+        notes = [f"note: {w}" for w in r["warnings"]]
+        return "\n".join([f"measured from {' + '.join(r['views'])}:", *rows, *notes])
+
+    _emit(run_or_exit(as_json, action), as_json, text)
+
+
 def _import(kind: str, path: Path, as_json: bool) -> None:
     from fitroom.errors import InputError
     from fitroom.services import imports

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from fitroom import __version__
 from fitroom.api.deps import SessionDep
 from fitroom.api.problems import install_problem_handlers
-from fitroom.api.routes import catalog, shoppers, sizing, superres
+from fitroom.api.routes import body_scans, catalog, shoppers, sizing, superres
 from fitroom.config import Settings, get_settings
 from fitroom.store.db import Database
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     v1.include_router(sizing.router)
     v1.include_router(shoppers.router)
     v1.include_router(superres.router)
+    v1.include_router(body_scans.router)
     app.include_router(v1)
 
     media_dir = settings.resolved_media_dir

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fitroom.errors import InputError, NotEnoughMeasurements
-from fitroom.services import catalog
+from fitroom.services import body_scans, catalog
 from fitroom.sizing.charts import SizeChart
 from fitroom.sizing.estimate import load_estimator
 from fitroom.sizing.recommend import (
@@ -123,11 +123,14 @@ class RecommendIn(BaseModel):
     sex: Sex | None = None
     fit: FitPreference | None = None
     shopper_id: str | None = None
+    body_scan_id: str | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> RecommendIn:
         if (self.product_id is None) == (self.chart_id is None):
             raise ValueError("send exactly one of product_id or chart_id")
+        if self.body_scan_id is not None and not self.measurements.is_empty():
+            raise ValueError("send measurements or body_scan_id, not both")
         return self
 
 
@@ -149,10 +152,16 @@ def assemble_body(
     sex: Sex | None,
     needed: tuple[Zone, ...],
     estimator_path: Path | None,
+    sd_cm: Mapping[Zone, float] | None = None,
 ) -> dict[Zone, ZoneValue]:
-    """Measured zones plus estimates of the needed ones that are missing."""
+    """Measured zones plus estimates of the needed ones that are missing.
+
+    ``sd_cm`` gives the uncertainty of measured zones (a body scan's +/-); zones
+    without one get the usual self-measurement sd.
+    """
+    sds = sd_cm or {}
     body = {
-        zone: ZoneValue(value_cm=value, sd_cm=SELF_MEASURED_SD_CM.get(zone, 1.0))
+        zone: ZoneValue(value_cm=value, sd_cm=sds.get(zone, SELF_MEASURED_SD_CM.get(zone, 1.0)))
         for zone, value in values_cm.items()
     }
     missing = [z for z in needed if z not in body]
@@ -404,7 +413,17 @@ def recommend(session: Session, request: RecommendIn, context: SizingContext) ->
         shopper = session.get(Shopper, request.shopper_id)
     values_cm, weight_kg = request.measurements.checked_cm()
     source = "request"
-    if not values_cm and shopper is not None and shopper.measurements is not None:
+    measured_sd: dict[Zone, float] = {}
+    if request.body_scan_id is not None:
+        scan = body_scans.get_scan(session, request.body_scan_id)
+        zones = body_scans.scan_zones(scan)
+        values_cm = {zone: value for zone, (value, _) in zones.items()}
+        measured_sd = {zone: sd for zone, (_, sd) in zones.items()}
+        weight_kg = scan.weight_kg
+        source = "body-scan"
+        if request.sex is None and scan.sex is not None:
+            request = request.model_copy(update={"sex": Sex(scan.sex)})
+    elif not values_cm and shopper is not None and shopper.measurements is not None:
         stored = shopper.measurements.values_cm
         values_cm = {Zone(k): float(v) for k, v in stored.items() if k in Zone.__members__}
         weight_kg = stored.get("weight_kg")
@@ -421,7 +440,9 @@ def recommend(session: Session, request: RecommendIn, context: SizingContext) ->
             "weight_kg, or a shopper_id whose measurements are stored",
             needed=[z.value for z in chart.zones],
         )
-    body = assemble_body(values_cm, weight_kg, sex, chart.zones, context.estimator_path)
+    body = assemble_body(
+        values_cm, weight_kg, sex, chart.zones, context.estimator_path, measured_sd
+    )
 
     adjustments: list[Adjustment] = []
     if product is not None:

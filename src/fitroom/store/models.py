@@ -195,3 +195,27 @@ class Event(Base):
             "(kind = 'return') = (return_reason IS NOT NULL)", name="return_has_reason"
         ),
     )
+
+
+class BodyScan(Base):
+    """Measurements from a body scan, stored only when the shopper consented.
+
+    The photos themselves are never stored (not here, not on disk): only the numbers
+    the scan produced, with their +/- and the model that produced them.
+    """
+
+    __tablename__ = "body_scans"
+
+    scan_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shopper_id: Mapped[str | None] = mapped_column(
+        ForeignKey("shoppers.shopper_id", ondelete="CASCADE"), index=True
+    )
+    height_cm: Mapped[float] = mapped_column(Numeric(6, 2, asdecimal=False))
+    weight_kg: Mapped[float | None] = mapped_column(Numeric(6, 2, asdecimal=False))
+    sex: Mapped[str | None] = mapped_column(String(16))
+    #: {"chest_cm": {"value_cm": 98.1, "plus_minus_cm": 1.9, "source": "photo"}, ...}
+    measurements: Mapped[dict[str, Any]] = mapped_column(JSON)
+    views: Mapped[list[str]] = mapped_column(JSON)
+    model: Mapped[str] = mapped_column(String(32))
+    consent_given_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

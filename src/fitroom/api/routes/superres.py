@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import Response
 
 from fitroom.api.deps import get_settings_dep
+from fitroom.api.uploads import read_upload
 from fitroom.config import Settings
-from fitroom.errors import ImageTooLarge, InputError
+from fitroom.errors import InputError
 
 router = APIRouter(tags=["images"])
 
@@ -55,13 +56,7 @@ def upscale_image(
             f"scale {scale} has no shipped model; choose one of {shipped_scales('fitsr')}",
             field="scale",
         )
-    limit_bytes = settings.max_upload_bytes
-    data = file.file.read(limit_bytes + 1)
-    if len(data) > limit_bytes:
-        raise ImageTooLarge(
-            f"upload is larger than {limit_bytes} bytes; send a smaller image",
-            max_upload_bytes=limit_bytes,
-        )
+    data = read_upload(file, settings.max_upload_bytes)
     decoded = decode_image(data, max_input_pixels=settings.superres_max_input_pixels)
     backend = _default_backend(scale) if model == "fitsr" else "torch"
     pipeline = UpscalePipeline.from_shipped(

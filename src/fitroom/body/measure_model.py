@@ -1,0 +1,164 @@
+"""The measurement model: silhouette features (+ height, weight, sex) -> cm with +/-.
+
+A small multilayer perceptron, trained by ``scripts/train_body_measure.py`` on
+synthetic Anny bodies run through the real photo pipeline, predicts each measurement
+as a ratio of stature together with its own standard deviation (Gaussian negative
+log-likelihood); the standard deviations are then rescaled per measurement so that
+about 68% of held-out errors fall within +/- 1 sd. Two variants ship: ``front`` (one
+photo) and ``front_side``. Inference is plain numpy; weights are an ``.npz`` without
+pickles next to a ``config.json`` that says everything needed to use them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fitroom.errors import ModelError
+
+#: What the model measures (ISO 8559-1 definitions in ``fitroom.body.definitions``).
+MEASUREMENTS: tuple[str, ...] = (
+    "chest_cm",
+    "waist_cm",
+    "hip_cm",
+    "neck_cm",
+    "shoulder_breadth_cm",
+    "arm_length_cm",
+    "inseam_cm",
+    "thigh_cm",
+)
+VARIANTS = ("front", "front_side")
+#: Height and weight are fed scaled by these (so the inputs are near 1).
+HEIGHT_SCALE_CM = 170.0
+WEIGHT_SCALE_KG = 70.0
+
+
+def model_inputs(
+    front: NDArray[np.float64],
+    side: NDArray[np.float64] | None,
+    height_cm: float,
+    weight_kg: float | None,
+    sex: str | None,
+) -> NDArray[np.float64]:
+    """One input row: view features, then height, weight (and whether given), sex."""
+    parts = [front] if side is None else [front, side]
+    extra = [
+        height_cm / HEIGHT_SCALE_CM,
+        0.0 if weight_kg is None else weight_kg / WEIGHT_SCALE_KG,
+        0.0 if weight_kg is None else 1.0,
+        1.0 if sex == "male" else 0.0,
+        1.0 if sex == "female" else 0.0,
+    ]
+    return np.concatenate([*parts, np.array(extra, dtype=np.float64)])
+
+
+@dataclass(frozen=True)
+class MeasurementModel:
+    """An MLP with standardised inputs; outputs mean ratio and log-sd per measurement."""
+
+    variant: str
+    input_mean: NDArray[np.float64]
+    input_std: NDArray[np.float64]
+    layers: tuple[tuple[NDArray[np.float64], NDArray[np.float64]], ...]
+    target_mean: NDArray[np.float64]
+    target_std: NDArray[np.float64]
+    sd_scale: NDArray[np.float64]
+    config: dict[str, Any]
+
+    @property
+    def input_size(self) -> int:
+        return int(self.input_mean.shape[0])
+
+    def predict(
+        self, inputs: NDArray[np.float64], height_cm: NDArray[np.float64] | float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Rows of inputs -> (values_cm, sd_cm), each rows x len(MEASUREMENTS)."""
+        x = np.atleast_2d(inputs)
+        if x.shape[1] != self.input_size:
+            raise ModelError(
+                f"the {self.variant} measurement model takes {self.input_size} inputs; "
+                f"got {x.shape[1]}"
+            )
+        h = (x - self.input_mean) / self.input_std
+        for index, (weight, bias) in enumerate(self.layers):
+            h = h @ weight + bias
+            if index < len(self.layers) - 1:
+                h = h * (1.0 / (1.0 + np.exp(-h)))  # SiLU
+        count = len(MEASUREMENTS)
+        mean_ratio = h[:, :count] * self.target_std + self.target_mean
+        sd_ratio = np.exp(h[:, count:]) * self.target_std * self.sd_scale
+        heights = np.reshape(np.asarray(height_cm, dtype=np.float64), (-1, 1))
+        return mean_ratio * heights, sd_ratio * heights
+
+    def save(self, folder: Path) -> None:
+        """Write ``weights.npz`` (no pickles) and ``config.json`` into ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, NDArray[np.float64]] = {
+            "input_mean": self.input_mean,
+            "input_std": self.input_std,
+            "target_mean": self.target_mean,
+            "target_std": self.target_std,
+            "sd_scale": self.sd_scale,
+        }
+        for index, (weight, bias) in enumerate(self.layers):
+            arrays[f"layer{index}_weight"] = weight
+            arrays[f"layer{index}_bias"] = bias
+        np.savez(folder / "weights.npz", **{k: v.astype(np.float32) for k, v in arrays.items()})
+        config = {**self.config, "variant": self.variant, "layers": len(self.layers)}
+        config["measurements"] = list(MEASUREMENTS)
+        (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, folder: Path) -> MeasurementModel:
+        """Read a model written by ``save``; refuses one made for other measurements."""
+        try:
+            config = json.loads((folder / "config.json").read_text())
+            with np.load(folder / "weights.npz", allow_pickle=False) as data:
+                arrays = {k: data[k].astype(np.float64) for k in data.files}
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"cannot read the measurement model in {folder}: {exc}") from exc
+        if tuple(config.get("measurements", ())) != MEASUREMENTS:
+            raise ModelError(
+                f"the measurement model in {folder} measures {config.get('measurements')}, "
+                f"not {list(MEASUREMENTS)}; retrain it with scripts/train_body_measure.py"
+            )
+        layers = tuple(
+            (arrays[f"layer{i}_weight"], arrays[f"layer{i}_bias"])
+            for i in range(int(config["layers"]))
+        )
+        return cls(
+            variant=str(config["variant"]),
+            input_mean=arrays["input_mean"],
+            input_std=arrays["input_std"],
+            layers=layers,
+            target_mean=arrays["target_mean"],
+            target_std=arrays["target_std"],
+            sd_scale=arrays["sd_scale"],
+            config=config,
+        )
+
+
+def shipped_model_dir() -> Path:
+    """Folder of the shipped measurement models (one sub-folder per variant)."""
+    return Path(__file__).resolve().parent.parent / "models_dir" / "body_measure"
+
+
+@functools.cache
+def load_measurement_model(variant: str, folder: Path | None = None) -> MeasurementModel:
+    """The shipped (or given) model of one variant, loaded once per process."""
+    if variant not in VARIANTS:
+        raise ModelError(f"unknown measurement model variant {variant!r}; one of {VARIANTS}")
+    base = folder or shipped_model_dir()
+    path = base / variant
+    if not (path / "config.json").is_file():
+        raise ModelError(
+            f"no {variant} measurement model at {path}; train one with "
+            "scripts/train_body_measure.py"
+        )
+    return MeasurementModel.load(path)

@@ -1,0 +1,238 @@
+"""The body-scan pipeline: one or two photos + height -> measurements with +/- cm.
+
+Components: a pose estimator (MediaPipe, ``fitroom.vision.pose``) and the measurement
+models (``front`` and ``front_side``). Steps: (1) check the numbers (height, weight,
+sex) before any image work, (2) decode each photo upright, (3) landmarks and mask,
+(4) the quality gate per view, (5) silhouette features, (6) the model, (7) the result
+with the figures the gate measured and any warnings. Photos are never written
+anywhere; ``debug_dir`` (opt-in) writes drawings of what was measured.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fitroom.body.features import LEVEL_FRACTIONS, ViewFeatures, run_containing, view_features
+from fitroom.body.measure_model import MEASUREMENTS, load_measurement_model, model_inputs
+from fitroom.errors import InputError
+from fitroom.sizing.estimate import check_sex
+from fitroom.sizing.units import check_length_cm, check_weight_kg
+from fitroom.sizing.zones import Zone
+from fitroom.vision.photo import DEFAULT_MAX_PHOTO_PIXELS, Photo, decode_photo
+from fitroom.vision.pose import PoseEstimator, PoseObservation, pose_estimator
+from fitroom.vision.quality import PersonRegion, QualityReport, check_photo
+
+#: Measurement name -> the size-chart zone it feeds (the others are for the avatar).
+ZONE_OF_MEASUREMENT: dict[str, Zone] = {
+    "chest_cm": Zone.chest,
+    "waist_cm": Zone.waist,
+    "hip_cm": Zone.hip,
+    "neck_cm": Zone.neck,
+    "inseam_cm": Zone.inseam,
+}
+
+
+@dataclass(frozen=True)
+class BodyMeasurement:
+    """One measurement: value and one standard deviation, in cm, and where it came from."""
+
+    value_cm: float
+    plus_minus_cm: float
+    source: str  # "photo": the photo model; "stated": typed in by the shopper
+
+
+@dataclass(frozen=True)
+class ViewResult:
+    """What was seen in one photo (kept for debugging; no pixels)."""
+
+    view: str
+    quality: QualityReport
+    features: ViewFeatures
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Measurements of a scanned body and how they were obtained."""
+
+    measurements: dict[str, BodyMeasurement]
+    height_cm: float
+    weight_kg: float | None
+    sex: str | None
+    views: tuple[ViewResult, ...]
+    model_variant: str
+    warnings: tuple[str, ...]
+    elapsed_ms: float
+
+    def zones(self) -> dict[Zone, tuple[float, float]]:
+        """Size-chart zones as (value_cm, sd_cm), for the size recommender."""
+        out = {
+            zone: (self.measurements[name].value_cm, self.measurements[name].plus_minus_cm)
+            for name, zone in ZONE_OF_MEASUREMENT.items()
+        }
+        out[Zone.height] = (self.height_cm, 0.0)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "height_cm": self.height_cm,
+            "weight_kg": self.weight_kg,
+            "sex": self.sex,
+            "measurements": {
+                name: {
+                    "value_cm": round(m.value_cm, 1),
+                    "plus_minus_cm": round(m.plus_minus_cm, 1),
+                    "source": m.source,
+                }
+                for name, m in self.measurements.items()
+            },
+            "views": [v.view for v in self.views],
+            "model": self.model_variant,
+            "warnings": list(self.warnings),
+            "quality": {
+                v.view: {
+                    "person_height_fraction": round(v.quality.person_height_fraction, 3),
+                    "shoulder_ratio": round(v.quality.shoulder_ratio, 3),
+                    "arm_abduction_deg": [round(a, 1) for a in v.quality.arm_abduction_deg],
+                    "sharpness": round(v.quality.sharpness, 1),
+                    "mean_luma": round(v.quality.mean_luma, 1),
+                }
+                for v in self.views
+            },
+            "elapsed_ms": round(self.elapsed_ms, 1),
+        }
+
+
+@dataclass
+class ScanPipeline:
+    """Photos + height -> ``ScanResult``. One instance serves many scans (thread-safe)."""
+
+    estimator: PoseEstimator | None = None
+    models_dir: Path | None = None
+    max_photo_pixels: int = DEFAULT_MAX_PHOTO_PIXELS
+
+    def pose(self) -> PoseEstimator:
+        return self.estimator or pose_estimator()
+
+    def check_inputs(
+        self, height_cm: float, weight_kg: float | None, sex: str | None
+    ) -> tuple[float, float | None, str | None]:
+        """Check the numbers before any image work (wrong units are named)."""
+        height = check_length_cm(Zone.height, height_cm, field="height_cm")
+        weight = None if weight_kg is None else check_weight_kg(weight_kg)
+        checked_sex = None if sex is None else check_sex(sex).value
+        return height, weight, checked_sex
+
+    def observe(self, photo: Photo) -> tuple[PoseObservation, PersonRegion, QualityReport]:
+        """Landmarks, the gate and the person region of one view."""
+        observation = self.pose().observe(photo.rgb)
+        region, report = check_photo(photo, observation)
+        assert observation is not None  # check_photo refuses a photo with nobody
+        return observation, region, report
+
+    def __call__(
+        self,
+        front: bytes | Photo,
+        side: bytes | Photo | None,
+        height_cm: float,
+        weight_kg: float | None = None,
+        sex: str | None = None,
+        debug_dir: Path | None = None,
+    ) -> ScanResult:
+        started = time.perf_counter()
+        # 1. Numbers first: a wrong unit is cheaper to report than a photo problem.
+        height, weight, checked_sex = self.check_inputs(height_cm, weight_kg, sex)
+        # 2. Decode (EXIF-upright RGB).
+        photos = [
+            p if isinstance(p, Photo) else decode_photo(p, view, self.max_photo_pixels)
+            for p, view in ((front, "front"), (side, "side"))
+            if p is not None
+        ]
+        if photos[0].view != "front":
+            raise InputError("a front photo is required; the side photo is optional")
+        # 3-5. Landmarks and mask, the gate, features, view by view.
+        views: list[ViewResult] = []
+        for photo in photos:
+            observation, region, report = self.observe(photo)
+            features = view_features(photo.view, region, observation)
+            views.append(ViewResult(view=photo.view, quality=report, features=features))
+            if debug_dir is not None:
+                write_debug_drawing(debug_dir, photo, observation, region, features)
+        # 6. The model.
+        variant = "front_side" if len(views) == 2 else "front"
+        model = load_measurement_model(variant, self.models_dir)
+        side_vector = views[1].features.vector() if len(views) == 2 else None
+        inputs = model_inputs(views[0].features.vector(), side_vector, height, weight, checked_sex)
+        values_cm, sd_cm = model.predict(inputs, height)
+        measurements = {
+            name: BodyMeasurement(float(values_cm[0, i]), float(sd_cm[0, i]), "photo")
+            for i, name in enumerate(MEASUREMENTS)
+        }
+        # 7. Warnings that change how far to trust the figures.
+        warnings = []
+        if variant == "front":
+            warnings.append(
+                "no side photo: body depth is inferred from the front view, so girths are "
+                "less certain; add a side photo for tighter figures"
+            )
+        if weight is None:
+            warnings.append("no weight given: girths rely on the photo alone")
+        return ScanResult(
+            measurements=measurements,
+            height_cm=height,
+            weight_kg=weight,
+            sex=checked_sex,
+            views=tuple(views),
+            model_variant=variant,
+            warnings=tuple(warnings),
+            elapsed_ms=(time.perf_counter() - started) * 1000.0,
+        )
+
+
+def draw_measurement(
+    photo: Photo,
+    observation: PoseObservation,
+    region: PersonRegion,
+    features: ViewFeatures,
+) -> NDArray[np.uint8]:
+    """The photo with the person mask tinted, the landmarks and every measured level."""
+    import cv2
+
+    out = photo.rgb.copy()
+    tint = np.array([0, 160, 255], dtype=np.float32)
+    out[region.mask] = (0.65 * out[region.mask] + 0.35 * tint).astype(np.uint8)
+    thickness = max(1, photo.height_px // 500)
+    mask = region.mask
+    for row, centre in zip(features.level_rows, features.centre_columns, strict=True):
+        run = run_containing(mask[int(row)], float(centre))
+        if run is not None:
+            cv2.line(out, (run[0], int(row)), (run[1] - 1, int(row)), (255, 40, 40), thickness)
+    for x, y in observation.landmarks_px:
+        cv2.circle(out, (int(x), int(y)), 2 * thickness + 1, (40, 220, 40), -1)
+    top, bottom = region.top_row, region.bottom_row
+    cv2.line(out, (8, top), (8, bottom), (255, 255, 0), 2 * thickness)
+    label = f"{features.view}: {len(LEVEL_FRACTIONS)} levels, stature {features.stature_px:.0f} px"
+    cv2.putText(out, label, (16, 32), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 3)
+    cv2.putText(out, label, (16, 32), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 1)
+    return out
+
+
+def write_debug_drawing(
+    folder: Path,
+    photo: Photo,
+    observation: PoseObservation,
+    region: PersonRegion,
+    features: ViewFeatures,
+) -> None:
+    """Write ``<view>_measured.png`` and ``<view>_mask.png`` into ``folder``."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    drawing = draw_measurement(photo, observation, region, features)
+    Image.fromarray(drawing).save(folder / f"{photo.view}_measured.png")
+    Image.fromarray((region.mask * 255).astype(np.uint8)).save(folder / f"{photo.view}_mask.png")
