@@ -323,6 +323,49 @@ def measure(
     _emit(run_or_exit(as_json, action), as_json, text)
 
 
+@app.command("avatar")
+def avatar(
+    measurements: Annotated[
+        Path, typer.Option(help="JSON: a scan's answer (fitroom measure --json) or *_cm numbers.")
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the .glb.")],
+    sex: Annotated[SexOpt | None, typer.Option(help="Sex, when the file has none.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit the Anny body model to measurements and write it as glTF binary (.glb)."""
+    import json
+
+    from fitroom.errors import InputError
+
+    def action() -> dict[str, Any]:
+        from fitroom.avatar.export import avatar_glb
+        from fitroom.avatar.fit import fit_avatar, fit_summary
+        from fitroom.services.avatars import targets_from_document
+
+        try:
+            document = json.loads(measurements.read_text())
+        except OSError as exc:
+            raise InputError(f"cannot read {measurements}: {exc.strerror}") from exc
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{measurements} is not valid JSON: {exc}") from exc
+        if isinstance(document, dict) and sex is not None:
+            document = {**document, "sex": sex.value}
+        targets, body_sex = targets_from_document(document)
+        fit = fit_avatar(targets, "male" if body_sex == "male" else "female")
+        out.write_bytes(avatar_glb(fit))
+        return {"out": str(out), "bytes": out.stat().st_size, **fit_summary(fit)}
+
+    def text(r: dict[str, Any]) -> str:
+        rows = [
+            f"  {name.removesuffix('_cm'):>16}: target {m['target_cm']:6.1f} cm,"
+            f" avatar {m['avatar_cm']:6.1f} cm"
+            for name, m in r["measurements"].items()
+        ]
+        return "\n".join([f"wrote {r['out']} ({r['bytes']} bytes)", *rows])
+
+    _emit(run_or_exit(as_json, action), as_json, text)
+
+
 def _import(kind: str, path: Path, as_json: bool) -> None:
     from fitroom.errors import InputError
     from fitroom.services import imports
