@@ -215,6 +215,10 @@ def tiled_upscale(
     if tile_px < 1 or halo_px < 0:
         raise InputError(f"tile_px must be >= 1 and halo_px >= 0; got {tile_px}, {halo_px}")
     _, height, width = lr.shape
+    if height <= tile_px and width <= tile_px:
+        # One tile, no halo: the model's own output, without a copy into a new array.
+        whole: NDArray[np.float32] = predict(np.ascontiguousarray(lr[None]))[0]
+        return whole
     out = np.empty((3, height * scale, width * scale), dtype=np.float32)
     for top in range(0, height, tile_px):
         for left in range(0, width, tile_px):
