@@ -6,11 +6,13 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench fmt lint typecheck unit install install-dev pg-tools clean
+.PHONY: run test bench fmt lint typecheck unit install install-dev pg-tools node-deps chromium clean
 
 # A stamp per lock-file content: installs run again only when a lock changes.
 RUN_STAMP := $(VENV)/.run-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.lock requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
+# The pages' npm dependencies (three.js), installed exactly as package-lock.json says.
+NODE_STAMP := node_modules/.fitroom-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,14 +30,21 @@ $(DEV_STAMP): $(RUN_STAMP) requirements-dev.lock
 install: $(RUN_STAMP)
 install-dev: $(DEV_STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm (Node.js 18+) is needed for the pages' three.js"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-deps: $(NODE_STAMP)
+
 ## make run: install, migrate, seed the demo store, serve on http://$(HOST):$(PORT)
-run: install
+run: install node-deps
 	$(BIN)/fitroom db upgrade
 	$(BIN)/fitroom demo seed
 	$(BIN)/fitroom serve --host $(HOST) --port $(PORT)
 
 ## make test: format check, lint, type check, then the test suite
-test: install-dev pg-tools
+test: install-dev pg-tools node-deps chromium
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
@@ -49,17 +58,26 @@ pg-tools:
 	     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends postgresql >/dev/null 2>&1)) ; } || \
 	  echo "note: PostgreSQL server binaries not available; the PostgreSQL tests will be skipped"
 
+## Debian's chromium for the browser tests (tests/web), where apt can install it.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1)) ; } || \
+	  echo "note: chromium not available (needs root and apt); the browser tests will be skipped"
+
 ## make bench: benchmarks; figures go to bench/results/*.md and the README
-bench: install-dev
+bench: install-dev node-deps chromium
 	$(BIN)/python bench/recommend_latency.py
 	$(BIN)/python bench/ansur_coverage.py
 	$(BIN)/python bench/returns_learning.py
 	$(BIN)/python bench/superres_quality_speed.py --runs 20 --threads 1 2
 	$(BIN)/python bench/compress_superres.py chain
+	$(BIN)/python bench/web_pages.py --runs 5
 
 fmt: install-dev
 	$(BIN)/ruff format src tests bench scripts
 	$(BIN)/ruff check --fix src tests bench scripts
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) var node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     #: Largest image the upscale API takes, in pixels (1024 x 1024: a 4096 x 4096 result
     #: at x4, a few seconds on 2 CPU cores). The CLI takes larger images, tiled.
     superres_max_input_pixels: int = Field(default=1024 * 1024, gt=0)
+    #: npm's ``node_modules`` (three.js for the pages, served at ``/vendor/three``);
+    #: default: the one beside ``package.json`` in the source checkout.
+    node_modules_dir: Path | None = None
 
     @property
     def resolved_database_url(self) -> str:
@@ -58,6 +61,13 @@ class Settings(BaseSettings):
     @property
     def resolved_cache_dir(self) -> Path:
         return self.cache_dir or self.var_dir / "cache"
+
+    @property
+    def resolved_node_modules_dir(self) -> Path:
+        if self.node_modules_dir is not None:
+            return self.node_modules_dir
+        checkout = Path(__file__).resolve().parents[2]  # src/fitroom/config.py -> repo root
+        return checkout / "node_modules"
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,18 +1,17 @@
-"""The FastAPI application: /v1 routers, problem+json errors, media files, docs."""
+"""The FastAPI application: /v1 routers, problem+json errors, media files, pages, docs."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from fitroom import __version__
 from fitroom.api.deps import SessionDep
 from fitroom.api.problems import install_problem_handlers
-from fitroom.api.routes import body_scans, catalog, shoppers, sizing, superres
+from fitroom.api.routes import body_scans, catalog, pages, shoppers, sizing, superres
 from fitroom.config import Settings, get_settings
 from fitroom.store.db import Database
 
@@ -53,8 +52,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=media_dir), name="media")
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    app.include_router(pages.router)
+    pages.mount_assets(app, settings)
 
     return app
