@@ -30,12 +30,18 @@ function value(body, name) {
   return m ?? body[name];
 }
 
+/** A number as the input can hold it: on its step (0.5 cm), so the form stays valid. */
+function onStep(input, v) {
+  if (typeof v !== "number" || !Number.isFinite(v)) return "";
+  const step = Number(input.step) || 1;
+  return String(Math.round(v / step) * step);
+}
+
 function fillForm(body) {
   form.elements.sex.value = body.sex || "female";
-  form.elements.height_cm.value = body.height_cm ?? body.stature_cm ?? "";
+  form.elements.height_cm.value = onStep(form.elements.height_cm, body.height_cm ?? body.stature_cm);
   for (const name of ["chest_cm", "waist_cm", "hip_cm"]) {
-    const v = value(body, name);
-    form.elements[name].value = typeof v === "number" ? Math.round(v * 10) / 10 : "";
+    form.elements[name].value = onStep(form.elements[name], value(body, name));
   }
 }
 
@@ -160,7 +166,9 @@ function sum(fit) {
 async function show(event) {
   event?.preventDefault();
   errors.replaceChildren();
-  if (!form.reportValidity()) return;
+  // The form only shows a scan's numbers (rounded to its steps); it is checked when its
+  // typed numbers are the body.
+  if (!scanBody && !form.reportValidity()) return;
   const body = scanBody || typedBody();
   const productId = form.elements.product.value;
   const button = document.getElementById("show");
