@@ -2,15 +2,16 @@
 
 For each body: sample adult Anny parameters; pose it for the front photo (A-pose, arms
 at a drawn angle, feet apart) and for the side photo (arms hanging, feet closer);
-measure the front-pose mesh the ISO 8559-1 way (``fitroom.body.mesh_measure``); render
-both views in a drawn scene (``fitroom.body.render``); run MediaPipe, the quality gate
-and the silhouette features exactly as a shopper's photo would go. Bodies whose renders
-the gate refuses are kept with ``ok_*`` false and the reason counted.
+measure the body in the reference scan pose (arms at 40 degrees) the ISO 8559-1 way
+(``fitroom.body.mesh_measure``); render both views in a drawn scene
+(``fitroom.body.render``, with hair); run MediaPipe, the quality gate and the features
+exactly as a shopper's photo would go. Bodies whose renders the gate refuses are kept
+with ``ok_*`` false and the reason counted.
 
 ``--split test`` draws what training never sees: other seeds, arm angles outside the
 training range, cameras lower/higher and further away, stronger lights.
 
-Run: ``python scripts/make_body_scan_data.py --bodies 3000 --seed 1 --out var/body_scan/train.npz``
+Run: ``python scripts/make_body_scan_data.py --bodies 2000 --seed 3 --out var/body_scan/train2.npz``
 """
 
 from __future__ import annotations
@@ -26,21 +27,23 @@ from pathlib import Path
 
 import numpy as np
 
-from fitroom.body.anny_model import build_meshes, sample_body_params
+from fitroom.body.anny_model import BodyMesh, build_meshes, sample_body_params
 from fitroom.body.features import view_features
 from fitroom.body.measure_model import MEASUREMENTS
 from fitroom.body.mesh_measure import measure_mesh
-from fitroom.body.render import Scene, render_view, sample_scene
+from fitroom.body.render import Prop, Scene, render_view, sample_scene
 from fitroom.errors import PhotoRejected
 from fitroom.vision.photo import photo_from_array
 from fitroom.vision.pose import pose_estimator
 from fitroom.vision.quality import check_photo
 
 #: Front-photo arm angle (degrees from vertical) and stance (ankle centres apart, m).
-TRAIN_ARMS_DEG = (25.0, 55.0)
-TEST_ARMS_DEG = ((18.0, 25.0), (55.0, 65.0))
+TRAIN_ARMS_DEG = (20.0, 80.0)
+TEST_ARMS_DEG = ((15.0, 20.0), (80.0, 88.0))
+HAIR_RGB = ((20, 15, 10), (60, 40, 25), (110, 75, 40), (170, 130, 80), (120, 120, 120))
 STANCE_M = (0.18, 0.34)
 SIDE_ARMS_DEG = (3.0, 10.0)
+MEASURE_ARMS_DEG = 40.0
 SIDE_STANCE_M = (0.08, 0.16)
 BATCH = 8
 
@@ -55,6 +58,38 @@ def test_scene(scene: Scene, rng: np.random.Generator) -> Scene:
         light_intensities=(float(rng.uniform(0.8, 0.95)), float(rng.uniform(0.0, 0.15))),
         ambient=float(rng.uniform(0.1, 0.2)),
     )
+
+
+def hair_props(mesh: BodyMesh, rng: np.random.Generator) -> tuple[Prop, ...]:
+    """Hair: none (25 %), a cap 0.5-4 cm thick over the back and top of the head, and in
+    a third of those a ponytail or bun behind; real heads are rarely bald, and hair
+    moves the top of the silhouette and the neck's outline in profile."""
+    import trimesh
+
+    if rng.random() < 0.25:
+        return ()
+    vertices = mesh.vertices_m
+    neck_y = mesh.keypoints_m["neck01"][1]
+    head = vertices[vertices[:, 1] > neck_y + 0.08]
+    low, high = head.min(axis=0), head.max(axis=0)
+    centre, radii = (low + high) / 2, (high - low) / 2
+    thickness = float(rng.uniform(0.005, 0.04))
+    colour = HAIR_RGB[int(rng.integers(0, len(HAIR_RGB)))]
+    cap = trimesh.creation.icosphere(subdivisions=3)
+    cap_vertices = cap.vertices * (radii + thickness) * np.array([1.02, 1.0, 1.0])
+    # Shifted up and back so the face stays uncovered (face detection needs it).
+    cap_vertices += centre + np.array([0.0, 0.35 * thickness + 0.01, -0.35 * radii[2]])
+    props = [Prop(cap_vertices, np.asarray(cap.faces, np.int64), colour)]
+    if rng.random() < 0.33:
+        length = float(rng.uniform(0.04, 0.25))
+        radius = float(rng.uniform(0.02, 0.045))
+        tail = trimesh.creation.capsule(height=length, radius=radius, count=[12, 12])
+        tail_vertices = np.asarray(tail.vertices)[:, [0, 2, 1]]  # capsule along Y
+        top = centre + np.array([0.0, 0.0, -radii[2] - thickness - radius * 0.6])
+        tail_vertices += top - np.array([0.0, length / 2, 0.0])
+        faces = np.asarray(tail.faces, np.int64)[:, [0, 2, 1]]  # keep outward winding
+        props.append(Prop(tail_vertices, faces, colour))
+    return tuple(props)
 
 
 def observe_view(rendered_rgb: np.ndarray, view: str) -> tuple[np.ndarray | None, str]:
@@ -92,17 +127,24 @@ def main() -> None:
         else:
             arms = float(rng.uniform(*TEST_ARMS_DEG[int(rng.integers(0, 2))]))
         fronts = build_meshes(batch, "scan", arms, float(rng.uniform(*STANCE_M)))
+        # The truth is a property of the body, not of the photo: always measured in the
+        # reference scan pose (arms at 40 degrees), whatever pose the photo shows.
+        references = build_meshes(batch, "scan", MEASURE_ARMS_DEG, 0.25)
         sides = build_meshes(
             batch, "scan", float(rng.uniform(*SIDE_ARMS_DEG)), float(rng.uniform(*SIDE_STANCE_M))
         )
-        for body, front_mesh, side_mesh in zip(batch, fronts, sides, strict=True):
-            truth = measure_mesh(front_mesh)
+        for body, front_mesh, side_mesh, reference in zip(
+            batch, fronts, sides, references, strict=True
+        ):
+            truth = measure_mesh(reference)
+            hair = hair_props(front_mesh, rng)
             features = {}
             for view, mesh in (("front", front_mesh), ("side", side_mesh)):
                 scene = sample_scene(rng)
                 if args.split == "test":
                     scene = test_scene(scene, rng)
-                vector, outcome = observe_view(render_view(mesh, view, scene).image_rgb, view)
+                rendered = render_view(mesh, view, scene, hair)
+                vector, outcome = observe_view(rendered.image_rgb, view)
                 outcomes[f"{view}:{outcome}"] += 1
                 features[view] = vector
                 if vector is not None:

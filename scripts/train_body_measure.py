@@ -55,13 +55,15 @@ def build_rows(
 
 
 class _Net(nn.Module):
-    def __init__(self, inputs: int, hidden: int, outputs: int) -> None:
+    def __init__(self, inputs: int, hidden: int, outputs: int, dropout: float) -> None:
         super().__init__()
         self.body = nn.Sequential(
             nn.Linear(inputs, hidden),
             nn.SiLU(),
+            nn.Dropout(dropout),
             nn.Linear(hidden, hidden),
             nn.SiLU(),
+            nn.Dropout(dropout),
             nn.Linear(hidden, 2 * outputs),
         )
 
@@ -76,6 +78,9 @@ def train_variant(
     epochs: int,
     hidden: int,
     seed: int,
+    weight_decay: float = 1e-4,
+    dropout: float = 0.0,
+    noise: float = 0.0,
 ) -> tuple[MeasurementModel, dict[str, float]]:
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
@@ -88,8 +93,8 @@ def train_variant(
     x_mean, x_std = x_tr.mean(0), x_tr.std(0) + 1e-6
     y_mean, y_std = y_tr.mean(0), y_tr.std(0) + 1e-9
     count = len(MEASUREMENTS)
-    net = _Net(x_tr.shape[1], hidden, count)
-    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    net = _Net(x_tr.shape[1], hidden, count, dropout)
+    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     xt = torch.tensor((x_tr - x_mean) / x_std, dtype=torch.float32)
     yt = torch.tensor((y_tr - y_mean) / y_std, dtype=torch.float32)
@@ -105,7 +110,14 @@ def train_variant(
         net.train()
         for batch in torch.randperm(xt.shape[0]).split(256):
             opt.zero_grad()
-            nll(net(xt[batch]), yt[batch]).backward()
+            inputs = xt[batch]
+            if noise > 0:
+                # Feature noise (standardised units): silhouettes of real photos are
+                # noisier than renders; heights, weight and sex columns stay exact.
+                jitter = noise * torch.randn_like(inputs)
+                jitter[:, -5:] = 0.0
+                inputs = inputs + jitter
+            nll(net(inputs), yt[batch]).backward()
             opt.step()
         sched.step()
         net.eval()
@@ -118,7 +130,7 @@ def train_variant(
             print(f"{variant} epoch {epoch} val nll {val:.4f} (best {best:.4f} @ {best_epoch})")
     assert best_state is not None
     net.load_state_dict(best_state)
-    linears = [m for m in net.body if isinstance(m, nn.Linear)]
+    linears = [m for m in net.body if isinstance(m, nn.Linear)]  # dropout has no weights
     layers = tuple(
         (m.weight.detach().numpy().T.astype(np.float64), m.bias.detach().numpy().astype(np.float64))
         for m in linears
@@ -162,6 +174,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--noise", type=float, default=0.0, help="feature noise, in sd units")
     parser.add_argument("--out", type=Path, default=shipped_model_dir())
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -170,12 +185,24 @@ def main() -> None:
     meta = json.loads(str(data.pop("meta_json")))
     for variant in ("front", "front_side"):
         started = time.perf_counter()
-        model, figures = train_variant(data, variant, args.epochs, args.hidden, args.seed)
+        model, figures = train_variant(
+            data,
+            variant,
+            args.epochs,
+            args.hidden,
+            args.seed,
+            args.weight_decay,
+            args.dropout,
+            args.noise,
+        )
         config = {
             "description": f"photo measurement model, {variant.replace('_', ' + ')} view(s)",
             "measurements_are": "ISO 8559-1 definitions in fitroom.body.mesh_measure",
             "inputs": "fitroom.body.features view vectors + height, weight, sex (model_inputs)",
             "hidden": args.hidden,
+            "weight_decay": args.weight_decay,
+            "dropout": args.dropout,
+            "feature_noise_sd": args.noise,
             "epochs": args.epochs,
             "seed": args.seed,
             "data": meta,

@@ -10,7 +10,7 @@ the torso and upper arms and a bottom from the hips to above the ankles.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -101,6 +101,16 @@ class Camera:
     @property
     def vertical_fov_deg(self) -> float:
         return math.degrees(2 * math.atan(0.5 * self.height_px / self.focal_length_px))
+
+
+@dataclass(frozen=True)
+class Prop:
+    """Extra geometry drawn with the body in one colour (hair, a ponytail...), in the
+    body's frame (metres, Y up); part of the silhouette like the body itself."""
+
+    vertices_m: NDArray[np.float64]
+    faces: NDArray[np.int64]
+    rgb: Rgb
 
 
 @dataclass(frozen=True)
@@ -218,10 +228,24 @@ def _face_albedo(mesh: BodyMesh, scene: Scene) -> NDArray[np.float64]:
     return albedo
 
 
-def render_view(mesh: BodyMesh, view: View, scene: Scene) -> RenderedView:
-    """Render ``mesh`` as a photo from the front (body facing the camera) or the side
-    (body turned 90 degrees, in profile)."""
+def render_view(
+    mesh: BodyMesh, view: View, scene: Scene, props: tuple[Prop, ...] = ()
+) -> RenderedView:
+    """Render ``mesh`` (and ``props``) as a photo from the front (body facing the camera)
+    or the side (body turned 90 degrees, in profile)."""
     import cv2
+
+    albedo = _face_albedo(mesh, scene)
+    if props:
+        vertices, faces, colours_list = [mesh.vertices_m], [mesh.faces], [albedo]
+        offset = len(mesh.vertices_m)
+        for prop in props:
+            vertices.append(prop.vertices_m)
+            faces.append(prop.faces + offset)
+            colours_list.append(np.tile(np.array(prop.rgb, np.float64), (len(prop.faces), 1)))
+            offset += len(prop.vertices_m)
+        mesh = replace(mesh, vertices_m=np.vstack(vertices), faces=np.vstack(faces))
+        albedo = np.vstack(colours_list)
 
     if view not in ("front", "side"):
         raise InputError(f"view is {view!r}; use 'front' or 'side'", field="view")
@@ -251,7 +275,7 @@ def render_view(mesh: BodyMesh, view: View, scene: Scene) -> RenderedView:
         light = np.asarray(direction, dtype=np.float64)
         light /= np.linalg.norm(light)
         shade += intensity * np.clip(normals @ light, 0.0, None)
-    colours = np.clip(_face_albedo(mesh, scene) * shade[:, None], 0, 255)
+    colours = np.clip(albedo * shade[:, None], 0, 255)
 
     pixels = camera.project(mesh.vertices_m)
     fixed = np.round(pixels * 16).astype(np.int32)  # 4 bits of sub-pixel precision

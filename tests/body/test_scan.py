@@ -1,0 +1,93 @@
+"""The scan pipeline end to end on the real A-pose pair, and ``fitroom measure``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fitroom import errors
+from fitroom.body.measure_model import MEASUREMENTS, shipped_model_dir
+from fitroom.body.scan import ScanPipeline
+from fitroom.cli import app
+from tests.conftest import data_dir
+
+APOSES = data_dir() / "people" / "aposes"
+pytestmark = [
+    pytest.mark.skipif(
+        not (APOSES / "person_a_front.jpg").is_file(),
+        reason=f"real A-pose photos not found in {APOSES} (set FITROOM_DATA_DIR)",
+    ),
+    pytest.mark.skipif(
+        not (shipped_model_dir() / "front" / "config.json").is_file(),
+        reason="no shipped measurement model (scripts/train_body_measure.py)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def photos() -> tuple[bytes, bytes]:
+    return (APOSES / "person_a_front.jpg").read_bytes(), (APOSES / "person_a_side.jpg").read_bytes()
+
+
+def test_scan_is_deterministic_and_complete(photos: tuple[bytes, bytes], tmp_path: Path) -> None:
+    pipeline = ScanPipeline()
+    first = pipeline(photos[0], photos[1], 165.0, 58.0, "female", debug_dir=tmp_path)
+    second = pipeline(photos[0], photos[1], 165.0, 58.0, "female")
+    assert first.measurements == second.measurements
+    assert set(first.measurements) == set(MEASUREMENTS)
+    assert first.model_variant == "front_side" and not first.warnings
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["front_mask.png", "front_measured.png", "side_mask.png", "side_measured.png"]
+    zones = first.zones()
+    assert zones[next(iter(zones))][1] > 0  # every zone carries its sd
+
+
+def test_taller_stated_height_scales_lengths(photos: tuple[bytes, bytes]) -> None:
+    pipeline = ScanPipeline()
+    short = pipeline(photos[0], photos[1], 160.0, sex="female")
+    tall = pipeline(photos[0], photos[1], 176.0, sex="female")
+    ratio = tall.measurements["inseam_cm"].value_cm / short.measurements["inseam_cm"].value_cm
+    assert ratio == pytest.approx(176 / 160, rel=0.03)
+
+
+def test_side_photo_in_the_front_slot_is_refused(photos: tuple[bytes, bytes]) -> None:
+    with pytest.raises(errors.NotFacingCamera) as info:
+        ScanPipeline()(photos[1], None, 165.0)
+    assert info.value.view == "front"
+
+
+def test_numbers_are_checked_before_the_photos() -> None:
+    with pytest.raises(errors.LikelyWrongUnit):
+        ScanPipeline()(b"not an image", None, 5.5)
+
+
+def test_cli_measure_json_and_refusal(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        [
+            "measure",
+            str(APOSES / "person_a_front.jpg"),
+            "--side",
+            str(APOSES / "person_a_side.jpg"),
+            "--height-cm",
+            "165",
+            "--sex",
+            "female",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout[result.stdout.index("{") :])
+    assert report["views"] == ["front", "side"]
+    assert set(report["measurements"]) == set(MEASUREMENTS)
+    refused = runner.invoke(
+        app, ["measure", str(APOSES / "person_a_side.jpg"), "--height-cm", "165"]
+    )
+    assert refused.exit_code == 2
+    assert "facing the camera" in refused.output
+    missing = runner.invoke(app, ["measure", str(tmp_path / "nope.jpg"), "--height-cm", "165"])
+    assert missing.exit_code == 2 and "no such photo" in missing.output
