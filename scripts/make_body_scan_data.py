@@ -51,9 +51,13 @@ BATCH = 8
 def test_scene(scene: Scene, rng: np.random.Generator) -> Scene:
     """Shift a scene outside the training draws: further, other heights, harder light."""
     height = float(rng.choice([rng.uniform(0.75, 0.9), rng.uniform(1.4, 1.55)]))
+    # Training draws the distance from the nearest that frames 0-2.05 m to 0.8 m more;
+    # the test draws it from its far end and past it (0.75-0.95 m more).
+    reach = 0.92 * 0.5 * scene.height_px / scene.focal_length_px
+    nearest = max(height, 2.05 - height) / reach
     return replace(
         scene,
-        distance_m=scene.distance_m + float(rng.uniform(0.8, 1.4)),
+        distance_m=nearest + float(rng.uniform(0.75, 0.95)),
         camera_height_m=height,
         light_intensities=(float(rng.uniform(0.8, 0.95)), float(rng.uniform(0.0, 0.15))),
         ambient=float(rng.uniform(0.1, 0.2)),

@@ -137,7 +137,7 @@ def test_each_defect_has_its_own_error(
         "crop_head": lambda: front[250:],
         "blur": lambda: cv2.GaussianBlur(front, (0, 0), 4.0),
         "dark": lambda: (front * 0.18).astype(np.uint8),
-        "far": lambda: cv2.copyMakeBorder(front, 800, 800, 600, 600, cv2.BORDER_REPLICATE),
+        "far": lambda: cv2.copyMakeBorder(front, 1200, 1200, 900, 900, cv2.BORDER_REPLICATE),
         "two_people": lambda: np.concatenate([front[:, 150:810], front[:, 150:810]], axis=1),
         "side_as_front": lambda: side,
         "front_as_side": lambda: front,

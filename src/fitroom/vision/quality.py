@@ -36,7 +36,7 @@ VIEWS = ("front", "side")
 #: Mean BT.601 luma below this (0-255) is too dark to segment reliably.
 MIN_MEAN_LUMA = 40.0
 #: The person must fill at least this share of the photo's height...
-MIN_PERSON_HEIGHT_FRACTION = 0.45
+MIN_PERSON_HEIGHT_FRACTION = 0.35
 #: ...and at most this share (closer, the lens distorts and the feet are at the edge).
 MAX_PERSON_HEIGHT_FRACTION = 0.97
 #: ...and leave at least this margin (of the photo's height) above the head and below the feet.
