@@ -67,6 +67,8 @@ def main() -> None:
         ),
         "training": trained["training"],
     }
+    # The pipeline below loads the model through its config: write it first.
+    (dest / "config.json").write_text(json.dumps(config, indent=2))
     torch.set_num_threads(1)
     pairs = make_pairs(list_images(args.data_dir / "superres" / "Set5"), scale)
     results = {}
