@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import socket
 import statistics
-from collections.abc import Sequence
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -49,3 +55,44 @@ def write_result(name: str, text: str) -> Path:
     path = RESULTS_DIR / name
     path.write_text(text)
     return path
+
+
+@contextlib.contextmanager
+def demo_server() -> Iterator[str]:
+    """``fitroom serve`` (one worker, SQLite) on a fresh demo store; yields its base URL.
+
+    Migrates and seeds a temporary var dir with the CLI, starts the server as a
+    subprocess, waits for /v1/health, and stops it afterwards.
+    """
+    import httpx
+
+    var_dir = Path(tempfile.mkdtemp(prefix="fitroom-bench-"))
+    env = {**os.environ, "FITROOM_VAR_DIR": str(var_dir), "FITROOM_ADMIN_API_KEY": "bench"}
+    for args in (("db", "upgrade"), ("demo", "seed")):
+        subprocess.run([sys.executable, "-m", "fitroom", *args], env=env, check=True, cwd=REPO_ROOT)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "fitroom", "serve", "--port", str(port)],
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/v1/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

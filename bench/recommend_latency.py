@@ -13,11 +13,7 @@ Run: ``.venv/bin/python bench/recommend_latency.py [--requests 1000] [--rounds 3
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,18 +21,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO_ROOT, machine, markdown_table, summary, write_result
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def run_cli(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "fitroom", *args], env=env, check=True, cwd=REPO_ROOT)
+from _common import demo_server, machine, markdown_table, summary, write_result
 
 
 def main() -> None:
@@ -45,32 +30,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    var_dir = Path(tempfile.mkdtemp(prefix="fitroom-bench-"))
-    env = {**os.environ, "FITROOM_VAR_DIR": str(var_dir), "FITROOM_ADMIN_API_KEY": "bench"}
-    run_cli(env, "db", "upgrade")
-    run_cli(env, "demo", "seed")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "fitroom", "serve", "--port", str(port)],
-        env=env,
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with demo_server() as base:
         client = httpx.Client(base_url=base, timeout=10)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if client.get("/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.1)
-
         products = client.get("/v1/products", params={"limit": 200}).json()["items"]
         charts = client.get("/v1/size-charts").json()
         top = next(c for c in charts if c["category"] == "tops" and c["sex"] == "male")
@@ -121,9 +82,6 @@ def main() -> None:
                     f"{min(round_medians):.2f}-{max(round_medians):.2f}",
                 ]
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     table = markdown_table(
         ["request", "n", "median ms", "p90 ms", "p99 ms", "round medians ms"], rows

@@ -18,13 +18,10 @@ node_modules).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +29,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO_ROOT, machine, markdown_table, write_result
+from _common import demo_server, machine, markdown_table, write_result
 
 ARGS = [
     "--no-sandbox",
@@ -59,17 +56,6 @@ FPS_JS = """() => new Promise(resolve => {
                      else resolve(frames * 1000 / (t - start)); }
   requestAnimationFrame(tick);
 })"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def run_cli(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "fitroom", *args], env=env, check=True, cwd=REPO_ROOT)
 
 
 def load(browser: Any, url: str, ready_selector: str | None) -> dict[str, float]:
@@ -110,32 +96,9 @@ def main() -> None:
     if chromium is None:
         sys.exit("chromium is not installed (apt-get install chromium)")
 
-    var_dir = Path(tempfile.mkdtemp(prefix="fitroom-bench-"))
-    env = {**os.environ, "FITROOM_VAR_DIR": str(var_dir), "FITROOM_ADMIN_API_KEY": "bench"}
-    run_cli(env, "db", "upgrade")
-    run_cli(env, "demo", "seed")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "fitroom", "serve", "--port", str(port)],
-        env=env,
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
     rows = []
     fps: list[float] = []
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.1)
+    with demo_server() as base:
         product = httpx.get(f"{base}/v1/products", params={"limit": 1}).json()["items"][0]
         pages: list[tuple[str, str, str | None]] = [
             ("/docs (baseline)", "/docs", None),
@@ -162,9 +125,6 @@ def main() -> None:
             showroom_fps(browser, base + "/showroom")  # warm-up
             fps = [showroom_fps(browser, base + "/showroom") for _ in range(args.runs)]
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     table = markdown_table(
         ["page", "transferred KiB (cold)", "first contentful paint ms", "usable ms"], rows

@@ -16,6 +16,7 @@ Run: ``python scripts/train_body_measure.py var/body_scan/train.npz [--epochs 30
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import sys
@@ -149,17 +150,7 @@ def train_variant(
     truth_cm = y_va * h_va[:, None]
     z = np.abs(mean_cm - truth_cm) / sd_cm
     # Rescale so that 68.3% of validation errors are within +/- 1 sd.
-    sd_scale = np.quantile(z, 0.683, axis=0)
-    model = MeasurementModel(
-        variant=variant,
-        input_mean=x_mean,
-        input_std=x_std,
-        layers=layers,
-        target_mean=y_mean,
-        target_std=y_std,
-        sd_scale=sd_scale,
-        config={},
-    )
+    model = dataclasses.replace(model, sd_scale=np.quantile(z, 0.683, axis=0))
     mae = np.abs(mean_cm - truth_cm).mean(0)
     figures = {name: round(float(v), 2) for name, v in zip(MEASUREMENTS, mae, strict=True)}
     figures["best_epoch"] = best_epoch
@@ -210,7 +201,7 @@ def main() -> None:
             "validation_mae_cm": figures,
             "train_seconds": round(time.perf_counter() - started, 1),
         }
-        model = MeasurementModel(**{**model.__dict__, "config": config})
+        model = dataclasses.replace(model, config=config)
         model.save(args.out / variant)
         print(variant, json.dumps(figures))
 
