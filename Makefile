@@ -74,6 +74,7 @@ bench: install-dev node-deps chromium
 	$(BIN)/python bench/superres_quality_speed.py --runs 20 --threads 1 2
 	$(BIN)/python bench/compress_superres.py chain
 	$(BIN)/python bench/web_pages.py --runs 5
+	$(BIN)/python bench/body_scan.py --runs 15
 
 fmt: install-dev
 	$(BIN)/ruff format src tests bench scripts

@@ -273,7 +273,7 @@ def speed(pipeline: ScanPipeline, runs: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--test-data", type=Path, default=REPO_ROOT / "var/body_scan/test.npz")
+    parser.add_argument("--test-data", type=Path, default=REPO_ROOT / "var/body_scan/test2.npz")
     parser.add_argument("--debug-dir", type=Path, default=REPO_ROOT / "var/body_scan/debug")
     args = parser.parse_args()
     pipeline = ScanPipeline()
