@@ -135,6 +135,36 @@ def db_upgrade(revision: str = "head", as_json: JsonOpt = False) -> None:
     )
 
 
+@app.command("textures")
+def textures_cmd(
+    min_side_px: Annotated[
+        int, typer.Option(help="Upscale product photos whose short side is under this.")
+    ] = 768,
+    force: Annotated[bool, typer.Option(help="Rebuild textures that exist.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Upscale small product photos x2 with super-resolution for the showroom's textures."""
+    from fitroom.services.textures import build_textures
+    from fitroom.store.db import Database
+
+    settings = _settings()
+    db = Database(settings.resolved_database_url)
+
+    def action() -> dict[str, int]:
+        with db.session() as session:
+            report = build_textures(session, settings.resolved_media_dir, min_side_px, force)
+        return dict(report.__dict__)
+
+    _emit(
+        run_or_exit(as_json, action),
+        as_json,
+        lambda r: (
+            f"textures: {r['upscaled']} upscaled, {r['already_sharp']} sharp enough, "
+            f"{r['not_local']} not in the media dir"
+        ),
+    )
+
+
 @demo_app.command("seed")
 def demo_seed(
     force_images: Annotated[bool, typer.Option(help="Re-render product images.")] = False,

@@ -24,6 +24,7 @@ class ProductOut(BaseModel):
     currency: str
     fit: str
     images: list[str]
+    texture: str | None = None
     sizes: list[SizeStockOut]
 
 

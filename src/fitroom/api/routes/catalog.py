@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -11,7 +12,7 @@ from fitroom.api.deps import AdminDep, SessionDep, get_settings_dep
 from fitroom.api.schemas import BrandOut, ImportResultOut, ProductOut, ProductPage
 from fitroom.config import Settings
 from fitroom.errors import InputError
-from fitroom.services import catalog, imports
+from fitroom.services import catalog, imports, textures
 from fitroom.sizing.charts import Category, SizeChart
 
 router = APIRouter(tags=["catalog"])
@@ -73,6 +74,7 @@ def put_chart(
 @router.get("/products", response_model=ProductPage)
 def list_products(
     session: SessionDep,
+    settings: Annotated[Settings, Depends(get_settings_dep)],
     category: Category | None = None,
     gender: str | None = Query(default=None, pattern="^(women|men|unisex)$"),
     brand_id: str | None = None,
@@ -89,8 +91,9 @@ def list_products(
         limit=limit,
         offset=offset,
     )
+    media_dir = settings.resolved_media_dir
     return {
-        "items": [catalog.product_to_dict(p) for p in items],
+        "items": [_with_texture(catalog.product_to_dict(p), media_dir) for p in items],
         "total": total,
         "limit": limit,
         "offset": offset,
@@ -98,8 +101,18 @@ def list_products(
 
 
 @router.get("/products/{product_id}", response_model=ProductOut)
-def get_product(product_id: str, session: SessionDep) -> dict[str, Any]:
-    return catalog.product_to_dict(catalog.get_product(session, product_id))
+def get_product(
+    product_id: str, session: SessionDep, settings: Annotated[Settings, Depends(get_settings_dep)]
+) -> dict[str, Any]:
+    product = catalog.product_to_dict(catalog.get_product(session, product_id))
+    return _with_texture(product, settings.resolved_media_dir)
+
+
+def _with_texture(product: dict[str, Any], media_dir: Path) -> dict[str, Any]:
+    """Name the super-resolved texture of the first photo, where one was built."""
+    images = product["images"]
+    product["texture"] = textures.texture_url(images[0], media_dir) if images else None
+    return product
 
 
 @router.put("/products/{product_id}", response_model=ProductOut, dependencies=[AdminDep])

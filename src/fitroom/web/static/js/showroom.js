@@ -126,7 +126,8 @@ function addStand(product, index) {
   group.add(pedestal);
   const material = new THREE.MeshBasicMaterial({ color: 0xffffff });
   const board = new THREE.Mesh(boardGeometry, material);
-  const source = product.images && product.images[0];
+  // The super-resolved texture (fitroom textures build) where one exists, else the photo.
+  const source = product.texture || (product.images && product.images[0]);
   if (source) {
     loader.load(source, (texture) => {
       texture.colorSpace = THREE.SRGBColorSpace;
