@@ -148,6 +148,18 @@ def hold(web: BrowserPage, key: str, ms: int) -> None:
     web.page.keyboard.up(key)
 
 
+def settle(web: BrowserPage, timeout_ms: int = 10_000) -> None:
+    """Wait until the camera rig stops moving (slow frames on a loaded CPU lag behind)."""
+    previous = rig_state(web)
+    for _ in range(timeout_ms // 150):
+        web.page.wait_for_timeout(150)
+        current = rig_state(web)
+        if max(abs(a - b) for a, b in zip(previous, current, strict=True)) < 1e-4:
+            return
+        previous = current
+    raise AssertionError("the showroom camera kept moving")
+
+
 def test_showroom_walks_and_opens_a_card(web: BrowserPage, demo_server: LiveServer) -> None:
     web.goto("/showroom")
     web.page.wait_for_selector("#stage[data-state=ready]")
@@ -169,6 +181,7 @@ def test_showroom_walks_and_opens_a_card(web: BrowserPage, demo_server: LiveServ
     assert yaw2 > yaw1 + 0.2, (yaw1, yaw2)
     hold(web, "ArrowRight", 500)
     hold(web, "s", 400)
+    settle(web)
     web.screenshot("showroom-walked")
 
     visible = web.page.evaluate(
