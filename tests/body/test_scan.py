@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 from fitroom import errors
 from fitroom.body.measure_model import MEASUREMENTS, shipped_model_dir
-from fitroom.body.scan import ScanPipeline
+from fitroom.body.scan import ScanPipeline, answer_zones
 from fitroom.cli import app
+from fitroom.sizing.zones import Zone
 from tests.conftest import data_dir
 
 APOSES = data_dir() / "people" / "aposes"
@@ -41,8 +42,9 @@ def test_scan_is_deterministic_and_complete(photos: tuple[bytes, bytes], tmp_pat
     assert first.model_variant == "front_side" and not first.warnings
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["front_mask.png", "front_measured.png", "side_mask.png", "side_measured.png"]
-    zones = first.zones()
-    assert zones[next(iter(zones))][1] > 0  # every zone carries its sd
+    zones = answer_zones(first.to_dict()["measurements"], first.height_cm)
+    assert zones[Zone.height] == (165.0, 0.0)
+    assert all(sd > 0 for zone, (_, sd) in zones.items() if zone != Zone.height)
 
 
 def test_taller_stated_height_scales_lengths(photos: tuple[bytes, bytes]) -> None:

@@ -11,6 +11,7 @@ anywhere; ``debug_dir`` (opt-in) writes drawings of what was measured.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,20 @@ ZONE_OF_MEASUREMENT: dict[str, Zone] = {
     "neck_cm": Zone.neck,
     "inseam_cm": Zone.inseam,
 }
+
+
+def answer_zones(
+    measurements: Mapping[str, Mapping[str, float]], height_cm: float
+) -> dict[Zone, tuple[float, float]]:
+    """Size-chart zones as (value_cm, sd_cm) from a scan's answer (``to_dict``), plus
+    height, for the size recommender."""
+    zones = {
+        zone: (float(measurements[name]["value_cm"]), float(measurements[name]["plus_minus_cm"]))
+        for name, zone in ZONE_OF_MEASUREMENT.items()
+        if name in measurements
+    }
+    zones[Zone.height] = (float(height_cm), 0.0)
+    return zones
 
 
 @dataclass(frozen=True)
@@ -68,15 +83,6 @@ class ScanResult:
     model_variant: str
     warnings: tuple[str, ...]
     elapsed_ms: float
-
-    def zones(self) -> dict[Zone, tuple[float, float]]:
-        """Size-chart zones as (value_cm, sd_cm), for the size recommender."""
-        out = {
-            zone: (self.measurements[name].value_cm, self.measurements[name].plus_minus_cm)
-            for name, zone in ZONE_OF_MEASUREMENT.items()
-        }
-        out[Zone.height] = (self.height_cm, 0.0)
-        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -68,17 +68,11 @@ def targets_from_document(document: Any) -> tuple[dict[str, float], str]:
 
 
 def _check_ranges(targets: dict[str, float]) -> None:
+    from fitroom.body.scan import ZONE_OF_MEASUREMENT
     from fitroom.sizing.units import check_length_cm
     from fitroom.sizing.zones import Zone
 
-    zones = {
-        "stature_cm": Zone.height,
-        "chest_cm": Zone.chest,
-        "waist_cm": Zone.waist,
-        "hip_cm": Zone.hip,
-        "neck_cm": Zone.neck,
-        "inseam_cm": Zone.inseam,
-    }
+    zones = {**ZONE_OF_MEASUREMENT, "stature_cm": Zone.height}
     for name, value in targets.items():
         if name in zones:
             check_length_cm(zones[name], value, field=name)

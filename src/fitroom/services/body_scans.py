@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from fitroom.body.scan import ZONE_OF_MEASUREMENT, ScanPipeline
+from fitroom.body.scan import ScanPipeline, answer_zones
 from fitroom.errors import InputError, NotFound
 from fitroom.sizing.zones import Zone
 from fitroom.store.models import BodyScan, Shopper, utcnow
@@ -49,8 +49,15 @@ def scan_and_store(
     pipeline: ScanPipeline | None = None,
 ) -> dict[str, Any]:
     """Measure the photos; store the measurements when consented; the API's answer."""
-    if request.shopper_id is not None and session.get(Shopper, request.shopper_id) is None:
-        raise NotFound(f"no shopper {request.shopper_id!r}", shopper_id=request.shopper_id)
+    if request.shopper_id is not None:
+        if not request.consent_to_store:
+            raise InputError(
+                "a scan is linked to a shopper only when it is stored; send "
+                "consent_to_store=true or leave shopper_id out",
+                field="consent_to_store",
+            )
+        if session.get(Shopper, request.shopper_id) is None:
+            raise NotFound(f"no shopper {request.shopper_id!r}", shopper_id=request.shopper_id)
     result = (pipeline or default_pipeline())(
         front, side, request.height_cm, request.weight_kg, request.sex
     )
@@ -73,12 +80,6 @@ def scan_and_store(
         session.flush()
         answer["id"] = record.scan_id
         answer["stored"] = True
-    elif request.shopper_id is not None:
-        raise InputError(
-            "a scan is linked to a shopper only when it is stored; send "
-            "consent_to_store=true or leave shopper_id out",
-            field="consent_to_store",
-        )
     return answer
 
 
@@ -111,13 +112,4 @@ def delete_scan(session: Session, scan_id: str) -> None:
 
 def scan_zones(scan: BodyScan) -> dict[Zone, tuple[float, float]]:
     """A stored scan's size-chart zones as (value_cm, sd_cm), plus height."""
-    zones = {
-        zone: (
-            float(scan.measurements[name]["value_cm"]),
-            float(scan.measurements[name]["plus_minus_cm"]),
-        )
-        for name, zone in ZONE_OF_MEASUREMENT.items()
-        if name in scan.measurements
-    }
-    zones[Zone.height] = (float(scan.height_cm), 0.0)
-    return zones
+    return answer_zones(scan.measurements, scan.height_cm)
