@@ -52,6 +52,8 @@ def build_textures(
     session: Session, media_dir: Path, min_side_px: int = 768, force: bool = False
 ) -> TextureReport:
     """Upscale x2 every local product photo whose short side is under ``min_side_px``."""
+    from PIL import Image
+
     from fitroom.superres.infer import UpscalePipeline, decode_image, encode_image
 
     pipeline = UpscalePipeline.from_shipped("fitsr", 2, "onnx-int8", threads=2)
@@ -63,13 +65,15 @@ def build_textures(
             not_local += 1
             continue
         target = path.with_name(path.stem + SR_SUFFIX)
-        decoded = decode_image(path.read_bytes(), max_input_pixels=4096 * 4096)
-        if min(decoded.pixels.shape[:2]) >= min_side_px:
+        with Image.open(path) as photo:  # the size from the header; no decoding yet
+            short_side_px = min(photo.size)
+        if short_side_px >= min_side_px:
             sharp += 1
             continue
         if target.is_file() and not force:
             upscaled += 1
             continue
+        decoded = decode_image(path.read_bytes(), max_input_pixels=4096 * 4096)
         result = pipeline(decoded.pixels, max_input_pixels=4096 * 4096)
         target.write_bytes(encode_image(result.pixels, "PNG"))
         upscaled += 1
