@@ -1,0 +1,127 @@
+"""Item-item co-occurrence: "shoppers who had X also had Y", weighted towards recent items."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from fitroom.recsys.base import Progress, Recommender, ValidFn
+from fitroom.recsys.data import History
+
+
+def user_item_matrix(histories: Sequence[History], n_items: int) -> sp.csr_matrix:
+    """Binary (users, items) matrix of who touched what."""
+    rows = np.repeat(np.arange(len(histories)), [len(h) for h in histories])
+    cols = np.concatenate(list(histories)) if histories else np.zeros(0, np.int64)
+    m = sp.csr_matrix(
+        (np.ones(len(cols), np.float32), (rows, cols)), shape=(len(histories), n_items)
+    )
+    m.data[:] = 1.0  # duplicates summed by the constructor count once
+    return m
+
+
+def history_weights(histories: Sequence[History], n_items: int, decay: float) -> sp.csr_matrix:
+    """(len(histories), items) weights: the latest item 1, the one before ``decay``, ..."""
+    rows, cols, vals = [], [], []
+    for r, hist in enumerate(histories):
+        if not len(hist):
+            continue
+        age = np.arange(len(hist) - 1, -1, -1)
+        rows.append(np.full(len(hist), r))
+        cols.append(hist)
+        vals.append(decay**age)
+    if not rows:
+        return sp.csr_matrix((len(histories), n_items), dtype=np.float32)
+    return sp.csr_matrix(
+        (np.concatenate(vals).astype(np.float32), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(len(histories), n_items),
+    )
+
+
+def top_k_rows(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Keep each row's ``k`` largest entries."""
+    matrix = matrix.tocsr()
+    indptr = [0]
+    indices: list[NDArray[Any]] = []
+    data: list[NDArray[Any]] = []
+    for r in range(matrix.shape[0]):
+        lo, hi = matrix.indptr[r], matrix.indptr[r + 1]
+        vals = matrix.data[lo:hi]
+        cols = matrix.indices[lo:hi]
+        if len(vals) > k:
+            keep = np.argpartition(-vals, k - 1)[:k]
+            vals, cols = vals[keep], cols[keep]
+        indices.append(cols)
+        data.append(vals)
+        indptr.append(indptr[-1] + len(vals))
+    return sp.csr_matrix(
+        (np.concatenate(data), np.concatenate(indices), np.array(indptr)), shape=matrix.shape
+    )
+
+
+class ItemKNN(Recommender):
+    """Cosine similarity of items' shopper sets, shrunk for rare pairs, ``neighbours``
+    kept per item; a history scores items by its items' similarities, each weighted by
+    ``decay`` to the power of its age (0 = newest)."""
+
+    name = "itemknn"
+    defaults: ClassVar[dict[str, Any]] = {
+        "neighbours": 100,
+        "shrink": 10.0,
+        "decay": 0.7,
+        "alpha": 0.5,
+    }
+
+    def _fit(
+        self,
+        histories: Sequence[History],
+        n_items: int,
+        valid: ValidFn | None,
+        progress: Progress | None,
+    ) -> None:
+        x = user_item_matrix(histories, n_items)
+        counts = np.asarray(x.sum(axis=0)).ravel().astype(np.float64)
+        co = (x.T @ x).tocsr().astype(np.float64)
+        co.setdiag(0.0)
+        co.eliminate_zeros()
+        # Asymmetric cosine: alpha=0.5 is plain cosine.
+        a = float(self.params["alpha"])
+        left = np.power(np.maximum(counts, 1.0), a)
+        right = np.power(np.maximum(counts, 1.0), 1.0 - a)
+        coo = co.tocoo()
+        vals = coo.data / (left[coo.row] * right[coo.col] + float(self.params["shrink"]))
+        sim = sp.csr_matrix((vals.astype(np.float32), (coo.row, coo.col)), shape=co.shape)
+        self.sim = top_k_rows(sim, int(self.params["neighbours"]))
+        self.counts = counts.astype(np.float32)
+        if progress is not None:
+            progress(1, 1, {})
+        if valid is not None:
+            self.fit_info["valid_ndcg_at_10"] = valid(self)
+
+    def score(self, histories: Sequence[History]) -> NDArray[Any]:
+        w = history_weights(histories, self.n_items, float(self.params["decay"]))
+        scores = np.asarray((w @ self.sim).todense(), np.float32)
+        # Break ties (and answer empty histories) by popularity, far below any real score.
+        return scores + 1e-6 * (self.counts / max(float(self.counts.max(initial=0.0)), 1.0))
+
+    def similarity(self, items: NDArray[Any]) -> NDArray[Any]:
+        return np.asarray(self.sim[items].todense(), np.float32)
+
+    def _state(self) -> dict[str, NDArray[Any]]:
+        return {
+            "sim_data": self.sim.data,
+            "sim_indices": self.sim.indices,
+            "sim_indptr": self.sim.indptr,
+            "counts": self.counts,
+        }
+
+    def _set_state(self, arrays: Mapping[str, NDArray[Any]]) -> None:
+        n = len(arrays["counts"])
+        self.sim = sp.csr_matrix(
+            (arrays["sim_data"], arrays["sim_indices"], arrays["sim_indptr"]), shape=(n, n)
+        )
+        self.counts = arrays["counts"]

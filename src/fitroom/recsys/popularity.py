@@ -1,0 +1,47 @@
+"""Most-bought first: the baseline, and the cold-start answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fitroom.recsys.base import Progress, Recommender, ValidFn
+from fitroom.recsys.data import History
+
+
+class Popularity(Recommender):
+    """Scores every item by how many training interactions it has (same for everyone)."""
+
+    name = "pop"
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def _fit(
+        self,
+        histories: Sequence[History],
+        n_items: int,
+        valid: ValidFn | None,
+        progress: Progress | None,
+    ) -> None:
+        flat = np.concatenate(list(histories)) if histories else np.zeros(0, np.int64)
+        self.counts = np.bincount(flat, minlength=n_items).astype(np.float32)
+        if valid is not None:
+            self.fit_info["valid_ndcg_at_10"] = valid(self)
+
+    def score(self, histories: Sequence[History]) -> NDArray[Any]:
+        return np.tile(self.counts, (len(histories), 1))
+
+    def similarity(self, items: NDArray[Any]) -> NDArray[Any]:
+        # No notion of likeness: "similar" falls back to the best sellers.
+        return np.tile(self.counts / max(float(self.counts.max(initial=0.0)), 1.0), (len(items), 1))
+
+    def because_of(self, history: History, items: Sequence[str]) -> list[int | None]:
+        return [None] * len(items)
+
+    def _state(self) -> dict[str, NDArray[Any]]:
+        return {"counts": self.counts}
+
+    def _set_state(self, arrays: Mapping[str, NDArray[Any]]) -> None:
+        self.counts = arrays["counts"].astype(np.float32)
