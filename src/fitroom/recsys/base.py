@@ -114,6 +114,11 @@ class Recommender(ABC):
         self._fit(histories, data.n_items, valid, progress)
         return self
 
+    def refit_params(self) -> dict[str, Any]:
+        """Parameters that fix what validation chose (epochs, weights), for refitting
+        on more data without a validation split."""
+        return {}
+
     def item_index(self, item_id: str) -> int:
         try:
             return self._item_index[item_id]

@@ -1,10 +1,13 @@
 """Leave-one-out, full-ranking evaluation of several models in one run.
 
 Protocol: each shopper's last item is the test target and the second last the
-validation target; models are fitted on the rest. Every item is a candidate except the
-shopper's own earlier items; ties count against the model. Hyper-parameters (each
-model's ``search_space``) and early stopping use the validation targets only; the
-figures reported are the test figures of the setting chosen on validation.
+validation target. Every item is a candidate except the shopper's own earlier items;
+ties count against the model. Each model's settings (``SEARCH_SPACES``), early stopping
+(SASRec's epochs) and the hybrid's weights are chosen by fitting on the sequences
+without their last two items and scoring the validation targets. Then (``refit``) the
+chosen setting is fitted again, with what validation chose fixed, on the sequences
+without their last item only, and that model is scored on the test targets: the usual
+final fit, which gives every model the same most recent data and never the test item.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from fitroom.recsys.base import Progress, Recommender
 from fitroom.recsys.data import Interactions, leave_one_out
@@ -51,7 +56,10 @@ class ModelResult:
     params: dict[str, Any]
     valid: RankingMetrics
     test: RankingMetrics
+    #: Fitting the model that was tested (the final fit, or the chosen one).
     train_seconds: float
+    #: Every fit on the validation split (all settings tried).
+    search_seconds: float
     tried: list[dict[str, Any]] = field(default_factory=list)
     fit_info: dict[str, Any] = field(default_factory=dict)
 
@@ -62,6 +70,7 @@ class ModelResult:
             "test": self.test.to_dict(),
             "valid": self.valid.to_dict(),
             "train_seconds": round(self.train_seconds, 1),
+            "search_seconds": round(self.search_seconds, 1),
             "tried": self.tried,
             "fit_info": info,
         }
@@ -73,20 +82,26 @@ def evaluate_models(
     *,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
     tune: bool = True,
+    refit: bool = True,
     log: Log | None = None,
     progress: Callable[[str], Progress] | None = None,
 ) -> dict[str, ModelResult]:
-    """Fit, tune on validation and test each model; results keyed by model name.
+    """Choose, fit and test each model; results keyed by model name.
 
     ``overrides`` adds parameters to every setting tried for a model (e.g. SASRec's
-    ``max_minutes``). The hybrid reuses components fitted earlier in the same run.
+    ``max_minutes``). The hybrid reuses the components fitted earlier in the same run
+    (list them before it).
     """
     split = leave_one_out(data)
     valid_h = split.valid_histories()
     test_h = split.test_histories()
+    train_valid = list(split.train)
+    for u, target in zip(split.eval_users, split.valid_targets, strict=True):
+        train_valid[u] = np.append(split.train[u], target)
     n = data.n_items
     results: dict[str, ModelResult] = {}
-    fitted: dict[str, Recommender] = {}
+    chosen: dict[str, Recommender] = {}
+    final: dict[str, Recommender] = {}
 
     def valid_ndcg(model: Recommender) -> float:
         return evaluate_ranking(model.score, valid_h, split.valid_targets, n).ndcg_at_10
@@ -96,11 +111,12 @@ def evaluate_models(
         space = SEARCH_SPACES.get(name, [{}]) if tune else [{}]
         best: tuple[float, Recommender, dict[str, Any], float] | None = None
         tried: list[dict[str, Any]] = []
+        search_started = time.perf_counter()
         for setting in space:
             params = {**setting, **extra}
             model = create_model(name, **params)
             if isinstance(model, Hybrid):
-                model.prefitted = dict(fitted)
+                model.prefitted = dict(chosen)
             started = time.perf_counter()
             model.fit(
                 data,
@@ -119,13 +135,28 @@ def evaluate_models(
                 best = (float(score), model, params, seconds)
         assert best is not None
         _, model, params, seconds = best
-        fitted[name] = model
+        search_seconds = time.perf_counter() - search_started
+        chosen[name] = model
+        valid_metrics = evaluate_ranking(model.score, valid_h, split.valid_targets, n)
+        tested = model
+        if refit:
+            params = {**params, **model.refit_params()}
+            tested = create_model(name, **params)
+            if isinstance(tested, Hybrid):
+                tested.prefitted = dict(final)
+            started = time.perf_counter()
+            tested.fit(data, train=train_valid, progress=progress(name) if progress else None)
+            seconds = time.perf_counter() - started
+            if log:
+                log(name, f"refitted with the validation items ({seconds:.0f} s)")
+        final[name] = tested
         results[name] = ModelResult(
             model=name,
             params=params,
-            valid=evaluate_ranking(model.score, valid_h, split.valid_targets, n),
-            test=evaluate_ranking(model.score, test_h, split.test_targets, n),
+            valid=valid_metrics,
+            test=evaluate_ranking(tested.score, test_h, split.test_targets, n),
             train_seconds=seconds,
+            search_seconds=search_seconds,
             tried=tried,
             fit_info=dict(model.fit_info),
         )

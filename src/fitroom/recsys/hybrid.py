@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from fitroom.recsys.base import Progress, Recommender, ValidFn
 from fitroom.recsys.data import History
 
-WEIGHT_GRID = (0.0, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5)
+WEIGHT_GRID = (0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 1.0)
 
 
 def standardise(scores: NDArray[Any]) -> NDArray[Any]:
@@ -78,6 +78,11 @@ class Hybrid(Recommender):
             ready = self.prefitted.get(name)
             if ready is not None and ready.item_ids == self.item_ids:
                 self.parts[name] = ready
+                # Saved with the part's own settings, so loading rebuilds it exactly.
+                self.params["components"] = {
+                    **dict(self.params["components"]),
+                    name: dict(ready.params),
+                }
             else:
                 self.parts[name] = model.fit(data, train=histories, valid=valid, progress=progress)
         given = self.params["weights"]
@@ -94,24 +99,27 @@ class Hybrid(Recommender):
             for n, m in self.parts.items()
         }
         if valid is not None:
-            self.fit_info["valid_ndcg_at_10"] = valid(self)
+            tuned = self.fit_info.get("tuned_valid_ndcg_at_10")
+            self.fit_info["valid_ndcg_at_10"] = tuned if tuned is not None else valid(self)
 
     def _tune(self, names: list[str], valid: ValidFn) -> None:
-        """Coordinate search: each later component's weight over the grid, two passes."""
+        """Coordinate search: each later component's weight over the grid, one pass."""
         best = valid(self)
-        for _ in range(2):
-            for name in names[1:]:
-                for w in WEIGHT_GRID:
-                    if w == self.weights[name]:
-                        continue
-                    old = self.weights[name]
-                    self.weights[name] = w
-                    score = valid(self)
-                    if score > best:
-                        best = score
-                    else:
-                        self.weights[name] = old
+        for name in names[1:]:
+            for w in WEIGHT_GRID:
+                if w == self.weights[name]:
+                    continue
+                old = self.weights[name]
+                self.weights[name] = w
+                score = valid(self)
+                if score > best:
+                    best = score
+                else:
+                    self.weights[name] = old
         self.fit_info["tuned_valid_ndcg_at_10"] = best
+
+    def refit_params(self) -> dict[str, Any]:
+        return {"weights": dict(self.weights)}
 
     def score(self, histories: Sequence[History]) -> NDArray[Any]:
         total = np.zeros((len(histories), self.n_items), np.float32)

@@ -65,8 +65,12 @@ class _Factorisation(Recommender):
     ) -> None:
         x = user_item_matrix(histories, n_items)
         self.counts = np.asarray(x.sum(axis=0)).ravel().astype(np.float32)
+        from threadpoolctl import threadpool_limits
+
         model = self._model()
-        model.fit(x, show_progress=False)
+        # implicit runs its own threads; a multi-threaded BLAS under them only thrashes.
+        with threadpool_limits(1, "blas"):
+            model.fit(x, show_progress=False)
         factors = model.item_factors
         self.item_factors = np.asarray(
             factors.to_numpy() if hasattr(factors, "to_numpy") else factors, np.float32

@@ -104,8 +104,8 @@ class SASRec(Recommender):
         "weight_decay": 0.0,
         "batch_size": 128,
         "epochs": 200,
-        "eval_every": 5,
-        "patience": 4,
+        "eval_every": 2,
+        "patience": 5,
         "loss": "full",
         "negatives": 256,
         "seed": 0,
@@ -211,17 +211,24 @@ class SASRec(Recommender):
             }
         )
 
+    def refit_params(self) -> dict[str, Any]:
+        return {"epochs": int(self.fit_info.get("best_epoch") or self.params["epochs"])}
+
     def score(self, histories: Sequence[History]) -> NDArray[Any]:
         import torch
 
         self.net.eval()
         out = np.empty((len(histories), self.n_items), np.float32)
         max_len = int(self.params["max_len"])
+        # Similar lengths together, so each batch pads only to its own longest row.
+        order = np.argsort([len(h) for h in histories], kind="stable")
         with torch.inference_mode():
-            for start in range(0, len(histories), 512):
-                seq = _pad_left(list(histories[start : start + 512]), max_len)
+            table = self.net.item_table()
+            for start in range(0, len(order), 512):
+                rows = order[start : start + 512]
+                seq = _pad_left([histories[r] for r in rows], max_len)
                 h = self.net(torch.from_numpy(seq))[:, -1]
-                out[start : start + 512] = (h @ self.net.item_table().T).numpy()
+                out[rows] = (h @ table.T).numpy()
         empty = np.array([len(h) == 0 for h in histories], bool)
         if empty.any():
             # Nothing to attend to: fall back to popularity.
