@@ -64,17 +64,26 @@ def demo_server() -> Iterator[str]:
     Migrates and seeds a temporary var dir with the CLI, starts the server as a
     subprocess, waits for /v1/health, and stops it afterwards.
     """
-    import httpx
-
     var_dir = Path(tempfile.mkdtemp(prefix="fitroom-bench-"))
     env = {**os.environ, "FITROOM_VAR_DIR": str(var_dir), "FITROOM_ADMIN_API_KEY": "bench"}
     for args in (("db", "upgrade"), ("demo", "seed")):
         subprocess.run([sys.executable, "-m", "fitroom", *args], env=env, check=True, cwd=REPO_ROOT)
+    with fitroom_server(var_dir) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def fitroom_server(var_dir: Path, workers: int = 1) -> Iterator[str]:
+    """``fitroom serve`` on a free loopback port over an existing ``var_dir``; yields its
+    base URL once /v1/health answers, and stops the server afterwards."""
+    import httpx
+
+    env = {**os.environ, "FITROOM_VAR_DIR": str(var_dir), "FITROOM_ADMIN_API_KEY": "bench"}
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     server = subprocess.Popen(
-        [sys.executable, "-m", "fitroom", "serve", "--port", str(port)],
+        [sys.executable, "-m", "fitroom", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
@@ -82,14 +91,14 @@ def demo_server() -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if httpx.get(f"{base}/v1/health").status_code == 200:
                     break
             except httpx.TransportError:
                 pass
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("server did not start")
             time.sleep(0.1)
         yield base

@@ -33,10 +33,14 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo store.", no_args_is_help=True)
 size_app = typer.Typer(help="Size recommendation and measurement estimates.", no_args_is_help=True)
 import_app = typer.Typer(help="Bulk import of products and size charts.", no_args_is_help=True)
+recsys_app = typer.Typer(
+    help="Product recommendations: train the served model, evaluate models.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(size_app, name="size")
 app.add_typer(import_app, name="import")
+app.add_typer(recsys_app, name="recsys")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
@@ -436,10 +440,60 @@ def import_charts(
     _import("charts", path, as_json)
 
 
+@recsys_app.command("train")
+def recsys_train(as_json: JsonOpt = False) -> None:
+    """Train the recommender (FITROOM_RECSYS_MODEL) on the store's events and serve it.
+
+    Saves a new version under VAR_DIR/models/recsys and switches the API to it; the
+    last FITROOM_RECSYS_KEEP_VERSIONS versions are kept.
+    """
+    from fitroom.services.recommendations import train
+    from fitroom.store.db import database_for
+
+    settings = _settings()
+    interactive = sys.stderr.isatty() and not as_json
+    names = {"events": "reading events", "fit": "fitting", "save": "saving"}
+
+    def progress(stage: str, done: int, total: int, info: Any) -> None:
+        if as_json:
+            return
+        details = " ".join(
+            f"{key} {value:.4g}" for key, value in info.items() if isinstance(value, float | int)
+        )
+        line = f"{names.get(stage, stage)} {done}/{total} {details}".rstrip()
+        if interactive:
+            width = int(30 * done / max(total, 1))
+            typer.echo(f"\r[{'#' * width}{'.' * (30 - width)}] {line:<60}", nl=False, err=True)
+        elif done == total:
+            typer.echo(line, err=True)
+
+    def action() -> dict[str, Any]:
+        with database_for(settings.resolved_database_url).session() as session:
+            return train(session, settings, progress)
+
+    result = run_or_exit(as_json, action)
+    if interactive:
+        typer.echo("", err=True)
+
+    def text(r: dict[str, Any]) -> str:
+        lines = [
+            f"recommender {r['version']} ({r['model']}) trained in {r['train_seconds']:.1f} s "
+            f"on {r['events']} events of {r['shoppers']} shoppers, {r['products']} products; "
+            "the API serves it now"
+        ]
+        lines += [f"note: {w}" for w in r["warnings"]]
+        return "\n".join(lines)
+
+    _emit(result, as_json, text)
+
+
 def _register_model_commands() -> None:
     """Super-resolution and compression commands (their modules import lazily too)."""
     from fitroom.compress.cli import compress_command
+    from fitroom.recsys.cli import eval_command
     from fitroom.superres.cli import superres_app, upscale_command
+
+    recsys_app.command("eval")(eval_command)
 
     app.add_typer(superres_app, name="superres")
     app.command("upscale")(upscale_command)

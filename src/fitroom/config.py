@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,14 @@ class Settings(BaseSettings):
     #: npm's ``node_modules`` (three.js for the pages, served at ``/vendor/three``);
     #: default: the one beside ``package.json`` in the source checkout.
     node_modules_dir: Path | None = None
+    #: The recommender that ``fitroom recsys train`` fits and the API serves (a name in
+    #: ``fitroom.recsys.registry.MODELS``: pop, itemknn, als, bpr, sasrec, ...).
+    recsys_model: str = "itemknn"
+    #: The model's parameters, passed through as they are (JSON in the environment,
+    #: e.g. ``FITROOM_RECSYS_PARAMS='{"neighbours": 50}'``); empty: the model's defaults.
+    recsys_params: dict[str, Any] = Field(default_factory=dict)
+    #: Trained recommender versions kept on disk (the served one and the ones before it).
+    recsys_keep_versions: int = Field(default=3, ge=1)
 
     @property
     def resolved_database_url(self) -> str:
@@ -61,6 +70,11 @@ class Settings(BaseSettings):
     @property
     def resolved_cache_dir(self) -> Path:
         return self.cache_dir or self.var_dir / "cache"
+
+    @property
+    def resolved_recsys_dir(self) -> Path:
+        """Trained recommender versions (``v0001``, ...) and the ``current`` pointer."""
+        return self.var_dir / "models" / "recsys"
 
     @property
     def resolved_node_modules_dir(self) -> Path:

@@ -84,6 +84,13 @@ class ImportFailed(InputError):
     title = "Import failed; nothing was written"
 
 
+class BatchRejected(InputError):
+    """A batch of events with row-level errors; nothing was written."""
+
+    type_slug = "invalid-batch"
+    title = "Invalid batch; nothing was written"
+
+
 class NotFound(FitroomError):
     """A referenced object does not exist."""
 

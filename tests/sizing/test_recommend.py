@@ -18,6 +18,7 @@ from fitroom.sizing.recommend import (
     ZoneValue,
     fit_level,
     recommend_size,
+    recommended_size,
 )
 from fitroom.sizing.zones import Zone
 from tests.conftest import MEN_JEANS, MEN_TOPS
@@ -190,3 +191,26 @@ def test_the_recommended_size_is_always_on_the_chart(chart: SizeChart, values: l
     assert rec.size in chart.size_labels
     assert all(alt in chart.size_labels for alt, _ in rec.alternatives)
     assert 0.0 <= rec.confidence <= 1.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    chart=charts(),
+    values=st.lists(st.floats(40, 200), min_size=3, max_size=3),
+    preference=st.sampled_from(list(FitPreference)),
+    steps=st.floats(-1.5, 1.5),
+)
+def test_recommended_size_is_the_size_recommend_size_picks(
+    chart: SizeChart, values: list[float], preference: FitPreference, steps: float
+) -> None:
+    body = {z: ZoneValue(values[i], 1.5) for i, z in enumerate(chart.size_zones)}
+    adjustments = [Adjustment("product", steps, "test")]
+    full = recommend_size(chart, body, preference, adjustments)
+    assert recommended_size(chart, body, preference, adjustments) == full.size
+
+
+def test_recommended_size_with_lengths_and_missing_zones() -> None:
+    measured = body(waist=81, inseam=85)
+    assert recommended_size(JEANS, measured) == recommend_size(JEANS, measured).size == "W32 L34"
+    with pytest.raises(NotEnoughMeasurements):
+        recommended_size(JEANS, body(waist=81))

@@ -11,8 +11,17 @@ from sqlalchemy import text
 from fitroom import __version__
 from fitroom.api.deps import SessionDep
 from fitroom.api.problems import install_problem_handlers
-from fitroom.api.routes import body_scans, catalog, pages, shoppers, sizing, superres
+from fitroom.api.routes import (
+    body_scans,
+    catalog,
+    pages,
+    recommendations,
+    shoppers,
+    sizing,
+    superres,
+)
 from fitroom.config import Settings, get_settings
+from fitroom.services.recommendations import Serving
 from fitroom.store.db import Database
 
 
@@ -32,6 +41,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.resolved_database_url)
+    app.state.recsys = Serving.from_settings(settings)
     install_problem_handlers(app)
 
     v1 = APIRouter(prefix="/v1")
@@ -46,6 +56,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     v1.include_router(shoppers.router)
     v1.include_router(superres.router)
     v1.include_router(body_scans.router)
+    v1.include_router(recommendations.router)
     app.include_router(v1)
 
     media_dir = settings.resolved_media_dir

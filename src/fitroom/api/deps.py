@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from fitroom.config import Settings
 from fitroom.errors import Unauthorized
+from fitroom.services.recommendations import Serving
 from fitroom.services.sizing import SizingContext
 from fitroom.store.db import Database
 
@@ -37,6 +38,15 @@ def get_sizing_context(settings: Annotated[Settings, Depends(get_settings_dep)])
     )
 
 
+async def get_recsys(request: Request) -> Serving:
+    """The app's recommendation serving state (served model, catalogue in memory).
+
+    ``async``: a plain attribute read needs no trip through the thread pool.
+    """
+    serving: Serving = request.app.state.recsys
+    return serving
+
+
 def require_admin(
     settings: Annotated[Settings, Depends(get_settings_dep)],
     x_admin_key: Annotated[str | None, Header()] = None,
@@ -58,4 +68,6 @@ def require_admin(
 # after a write sees it (the default "request" scope commits after sending).
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SizingDep = Annotated[SizingContext, Depends(get_sizing_context)]
+RecsysDep = Annotated[Serving, Depends(get_recsys)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 AdminDep = Depends(require_admin)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 
 class SizeStockOut(BaseModel):
@@ -121,3 +123,44 @@ class EventOut(BaseModel):
     size: str | None
     return_reason: str | None
     occurred_at: str | None
+
+
+class RecommendedItemOut(BaseModel):
+    product_id: str
+    title: str
+    score: float
+    #: Why: "often bought with X", "like Y you viewed", "popular right now", ...
+    reason: str
+    #: The in-stock size that fits the shopper (null: no measurements, or no chart).
+    fit_size: str | None
+
+
+class ShopperRecommendationsOut(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    shopper_id: str
+    #: The recommender's name, or "popularity-fallback" before the first training.
+    model: str
+    model_version: str | None
+    items: list[RecommendedItemOut]
+
+
+class ProductRecommendationsOut(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    product_id: str
+    model: str
+    model_version: str | None
+    items: list[RecommendedItemOut]
+
+
+class RecsysTrainOut(BaseModel):
+    version: str
+    model: str
+    params: dict[str, Any]
+    created_at: str
+    events: int
+    shoppers: int
+    products: int
+    train_seconds: float
+    warnings: list[str]

@@ -12,12 +12,12 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from fitroom.errors import Conflict, InputError, NotFound, UnknownSize
 from fitroom.sizing.charts import Category, SizeChart
-from fitroom.store.models import Brand, Product, ProductSize, SizeChartRecord
+from fitroom.store.models import Brand, CatalogVersion, Product, ProductSize, SizeChartRecord
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 Gender = Literal["women", "men", "unisex"]
@@ -70,6 +70,28 @@ class ProductIn(BaseModel):
         if duplicates:
             raise ValueError(f"sizes listed twice: {', '.join(duplicates)}")
         return sizes
+
+
+# -- catalogue version ------------------------------------------------------------------
+
+CATALOG_VERSION_ROW = 1
+
+
+def bump_catalog_version(session: Session) -> None:
+    """Count a catalog write (in the writer's transaction) so in-memory copies reload."""
+    session.execute(
+        update(CatalogVersion)
+        .where(CatalogVersion.id == CATALOG_VERSION_ROW)
+        .values(version=CatalogVersion.version + 1)
+    )
+
+
+_VERSION_QUERY = select(CatalogVersion.version).where(CatalogVersion.id == CATALOG_VERSION_ROW)
+
+
+def catalog_version(session: Session) -> int:
+    """The catalogue's version: changes whenever a product or size chart is written."""
+    return session.scalar(_VERSION_QUERY) or 0
 
 
 # -- brands -----------------------------------------------------------------------------
@@ -129,6 +151,7 @@ def put_chart(session: Session, chart: SizeChart) -> SizeChartRecord:
     record.body = {"sizes": data["sizes"], "lengths": data["lengths"]}
     session.add(record)
     session.flush()
+    bump_catalog_version(session)
     return record
 
 
@@ -222,6 +245,7 @@ def put_product(session: Session, product: ProductIn) -> Product:
     ]
     session.add(record)
     session.flush()
+    bump_catalog_version(session)
     return record
 
 
@@ -271,6 +295,7 @@ def list_products(
 def delete_product(session: Session, product_id: str) -> None:
     product = get_product(session, product_id)
     session.delete(product)
+    bump_catalog_version(session)
 
 
 def product_to_dict(product: Product) -> dict[str, Any]:

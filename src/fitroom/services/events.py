@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fitroom.errors import InputError, UnknownSize
+from fitroom.errors import BatchRejected, FitroomError, InputError, UnknownSize
 from fitroom.services import catalog
 from fitroom.services.shoppers import SHOPPER_ID_PATTERN, ensure_shopper
-from fitroom.store.models import Event, EventKind, ReturnReason
+from fitroom.store.models import Event, EventKind, Product, ReturnReason
+
+#: Most events one batch may hold (a batch is one transaction).
+MAX_BATCH_EVENTS = 1000
 
 
 class EventIn(BaseModel):
@@ -34,8 +38,8 @@ class EventIn(BaseModel):
         return self
 
 
-def record_event(session: Session, data: EventIn) -> Event:
-    """Store one event after checking the product and size exist."""
+def check_event(session: Session, data: EventIn) -> Product:
+    """The event's product, after checking that it and the size exist (writes nothing)."""
     product = catalog.get_product(session, data.product_id)
     if data.size is not None:
         labels = [s.label for s in product.sizes]
@@ -47,6 +51,12 @@ def record_event(session: Session, data: EventIn) -> Event:
                 size=data.size,
                 valid_sizes=labels,
             )
+    return product
+
+
+def record_event(session: Session, data: EventIn) -> Event:
+    """Store one event after checking the product and size exist."""
+    product = check_event(session, data)
     if data.shopper_id is not None:
         ensure_shopper(session, data.shopper_id)
     event = Event(
@@ -59,6 +69,63 @@ def record_event(session: Session, data: EventIn) -> Event:
     session.add(event)
     session.flush()
     return event
+
+
+def record_events(session: Session, rows: Sequence[Any]) -> list[Event]:
+    """Store a batch of events all or nothing.
+
+    Every row (a JSON object as the single-event form takes) is checked first, its
+    shape and then its product and size; if any row is wrong, ``BatchRejected`` lists
+    each problem as ``{"row", "field", "reason"}`` (row 1 is the first event) and
+    nothing is written. Otherwise the events are stored in order in one transaction.
+    """
+    if not rows:
+        raise InputError("the batch is empty: send at least one event", field="events")
+    if len(rows) > MAX_BATCH_EVENTS:
+        raise InputError(
+            f"a batch holds at most {MAX_BATCH_EVENTS} events; this one has {len(rows)}: split it",
+            field="events",
+        )
+    errors: list[dict[str, Any]] = []
+    shaped: list[tuple[int, EventIn]] = []
+    for row, raw in enumerate(rows, start=1):
+        try:
+            shaped.append((row, EventIn.model_validate(raw)))
+        except ValidationError as exc:
+            errors += [
+                {
+                    "row": row,
+                    "field": ".".join(str(p) for p in err["loc"]) or None,
+                    "reason": err["msg"].removeprefix("Value error, "),
+                }
+                for err in exc.errors()
+            ]
+    # One query loads every product the batch names; the checks below then find them
+    # in the session instead of asking the database once per row.
+    wanted = {data.product_id for _, data in shaped}
+    list(session.scalars(select(Product).where(Product.product_id.in_(wanted))))
+    checked: list[EventIn] = []
+    for row, data in shaped:
+        try:
+            check_event(session, data)
+        except FitroomError as exc:
+            field = exc.details.get("field") or (
+                "product_id" if "product_id" in exc.details else None
+            )
+            errors.append({"row": row, "field": field, "reason": exc.message})
+            continue
+        checked.append(data)
+    if errors:
+        errors.sort(key=lambda e: int(e["row"]))
+        first = errors[0]
+        raise BatchRejected(
+            f"{len(errors)} problem(s) in the batch of {len(rows)} events; nothing was "
+            f"written (first: row {first['row']}, {first['field'] or 'event'}: "
+            f"{first['reason']})",
+            errors=errors,
+        )
+    with session.begin_nested():
+        return [record_event(session, data) for data in checked]
 
 
 def list_events(

@@ -168,22 +168,7 @@ def recommend_size(
     seed: int = 0,
 ) -> Recommendation:
     """Pick the size of ``chart`` for ``body``; see the module docstring for how."""
-    size_zones = [z for z in chart.size_zones if z in body]
-    length_zones = [z for z in chart.length_zones if z in body]
-    if not size_zones:
-        raise NotEnoughMeasurements(
-            f"chart {chart.chart_id!r} sizes by {', '.join(z.value for z in chart.size_zones)}; "
-            "send at least one of these (or height, weight and sex to estimate them)",
-            chart_id=chart.chart_id,
-            needed=[z.value for z in chart.size_zones],
-        )
-    if chart.lengths and not length_zones:
-        raise NotEnoughMeasurements(
-            f"chart {chart.chart_id!r} sells lengths by "
-            f"{', '.join(z.value for z in chart.length_zones)}; send it (or your height)",
-            chart_id=chart.chart_id,
-            needed=[z.value for z in chart.length_zones],
-        )
+    size_zones, length_zones = _usable_zones(chart, body)
     offset_steps = PREFERENCE_SHIFT_STEPS[preference] + sum(a.steps for a in adjustments)
     rng = np.random.default_rng(seed)
 
@@ -221,6 +206,45 @@ def recommend_size(
         estimated_zones=estimated,
         adjustments=tuple(adjustments),
     )
+
+
+def recommended_size(
+    chart: SizeChart,
+    body: Mapping[Zone, ZoneValue],
+    preference: FitPreference = FitPreference.regular,
+    adjustments: Sequence[Adjustment] = (),
+) -> str:
+    """The size :func:`recommend_size` picks, without its confidence, alternatives, fits
+    and reason: the same cost minimum, some 20 times faster, for ranking many products
+    against one body."""
+    size_zones, length_zones = _usable_zones(chart, body)
+    offset_steps = PREFERENCE_SHIFT_STEPS[preference] + sum(a.steps for a in adjustments)
+    size_index = _best(chart, chart.sizes, size_zones, body, offset_steps)
+    length_index = _best(chart, chart.lengths, length_zones, body, 0.0) if chart.lengths else None
+    return _label(chart, size_index, length_index)
+
+
+def _usable_zones(
+    chart: SizeChart, body: Mapping[Zone, ZoneValue]
+) -> tuple[list[Zone], list[Zone]]:
+    """The chart's size and length zones that the body has; refused if it lacks either."""
+    size_zones = [z for z in chart.size_zones if z in body]
+    length_zones = [z for z in chart.length_zones if z in body]
+    if not size_zones:
+        raise NotEnoughMeasurements(
+            f"chart {chart.chart_id!r} sizes by {', '.join(z.value for z in chart.size_zones)}; "
+            "send at least one of these (or height, weight and sex to estimate them)",
+            chart_id=chart.chart_id,
+            needed=[z.value for z in chart.size_zones],
+        )
+    if chart.lengths and not length_zones:
+        raise NotEnoughMeasurements(
+            f"chart {chart.chart_id!r} sells lengths by "
+            f"{', '.join(z.value for z in chart.length_zones)}; send it (or your height)",
+            chart_id=chart.chart_id,
+            needed=[z.value for z in chart.length_zones],
+        )
+    return size_zones, length_zones
 
 
 def size_costs(
@@ -266,13 +290,26 @@ def _choose(
     rng: np.random.Generator,
 ) -> tuple[int, float, NDArray[np.int64]]:
     """Best row for the body, the share of plausible bodies that agree, and their votes."""
+    best = _best(chart, rows, zones, body, offset_steps)
     weights = _zone_weights(chart, zones, body)
     point = np.array([[body[z].value_cm for z in zones]])
-    best = int(np.argmin(size_costs(chart, rows, zones, point, offset_steps, weights)[0]))
     sd = np.array([max(body[z].sd_cm, SELF_MEASURED_SD_CM.get(z, 1.0)) for z in zones])
     samples = point + rng.standard_normal((N_SAMPLES, len(zones))) * sd
     votes = np.argmin(size_costs(chart, rows, zones, samples, offset_steps, weights), axis=1)
     return best, float(np.mean(votes == best)), votes.astype(np.int64)
+
+
+def _best(
+    chart: SizeChart,
+    rows: Sequence[SizeRow],
+    zones: Sequence[Zone],
+    body: Mapping[Zone, ZoneValue],
+    offset_steps: float,
+) -> int:
+    """The row of least cost for the body as measured."""
+    weights = _zone_weights(chart, zones, body)
+    point = np.array([[body[z].value_cm for z in zones]])
+    return int(np.argmin(size_costs(chart, rows, zones, point, offset_steps, weights)[0]))
 
 
 def _label(chart: SizeChart, size_index: int, length_index: int | None) -> str:

@@ -197,6 +197,23 @@ class Event(Base):
     )
 
 
+class CatalogVersion(Base):
+    """One row whose ``version`` every catalog write increments (same transaction).
+
+    Readers that keep the catalogue in memory (recommendations) compare it with the
+    version they loaded: one primary-key read per request, right across workers and
+    hosts, instead of re-reading 20,000 products.
+    """
+
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
 class BodyScan(Base):
     """Measurements from a body scan, stored only when the shopper consented.
 

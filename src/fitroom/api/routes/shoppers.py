@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from fitroom.api.deps import AdminDep, SessionDep
 from fitroom.api.schemas import EventOut, ShopperOut
@@ -46,9 +48,73 @@ def delete_shopper(shopper_id: str, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/events", response_model=EventOut, status_code=201, tags=["events"])
-def record_event(data: events.EventIn, session: SessionDep) -> dict[str, Any]:
-    """Record a view, add_to_cart, purchase or return (with reason) of a product size."""
+def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its ``$defs`` written in place (for ``openapi_extra``)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(value) for value in node]
+        return node
+
+    return dict(resolve(schema))
+
+
+_EVENT_SCHEMA = _inline_schema(events.EventIn)
+EVENTS_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        _EVENT_SCHEMA,
+                        {
+                            "type": "array",
+                            "items": _EVENT_SCHEMA,
+                            "maxItems": events.MAX_BATCH_EVENTS,
+                        },
+                    ]
+                },
+                "example": [
+                    {"kind": "view", "product_id": "acme-tee", "shopper_id": "s1"},
+                    {"kind": "purchase", "product_id": "acme-tee", "shopper_id": "s1", "size": "M"},
+                ],
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/events",
+    response_model=EventOut | list[EventOut],
+    status_code=201,
+    tags=["events"],
+    openapi_extra=EVENTS_DOC,
+)
+def record_event(payload: Annotated[Any, Body()], session: SessionDep) -> Any:
+    """Record a view, add_to_cart, purchase or return (with reason) of a product size.
+
+    A JSON list is a batch (up to 1000 events), stored all or nothing: if any row is
+    wrong the answer is 422 with ``errors`` row by row (``row`` 1 is the first event)
+    and nothing is written; otherwise 201 with the stored events in order.
+    """
+    if isinstance(payload, list):
+        return [events.event_to_dict(e) for e in events.record_events(session, payload)]
+    try:
+        data = events.EventIn.model_validate(payload)
+    except ValidationError as exc:
+        # The same answer FastAPI gives for a body that does not fit the model.
+        raise RequestValidationError(
+            [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
+        ) from None
     return events.event_to_dict(events.record_event(session, data))
 
 
