@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     node_modules_dir: Path | None = None
     #: The recommender that ``fitroom recsys train`` fits and the API serves (a name in
     #: ``fitroom.recsys.registry.MODELS``: pop, itemknn, als, bpr, sasrec, ...).
-    recsys_model: str = "itemknn"
+    recsys_model: str = "hybrid"
     #: The model's parameters, passed through as they are (JSON in the environment,
     #: e.g. ``FITROOM_RECSYS_PARAMS='{"neighbours": 50}'``); empty: the model's defaults.
     recsys_params: dict[str, Any] = Field(default_factory=dict)

@@ -39,11 +39,11 @@ def test_fallback_then_train_then_personal(client: httpx.Client) -> None:
     trained = client.post("/v1/recsys/train", headers=admin())
     assert trained.status_code == 200, trained.text
     meta = trained.json()
-    assert meta["version"] == "v0001" and meta["model"] == "itemknn" and meta["events"] == 28
+    assert meta["version"] == "v0001" and meta["model"] == "hybrid" and meta["events"] == 28
 
     body = client.get(f"/v1/shoppers/{BUYER_OF_OXFORD}/recommendations").json()
     assert body["shopper_id"] == BUYER_OF_OXFORD
-    assert body["model"] == "itemknn" and body["model_version"] == "v0001"
+    assert body["model"] == "hybrid" and body["model_version"] == "v0001"
     assert body["items"][0] == {
         "product_id": "chinos",
         "title": "Chino trousers",

@@ -26,11 +26,11 @@ def test_train_writes_versions_and_reports(settings: Settings, db: Database) -> 
     first = fitroom(settings, "recsys", "train", "--json")
     assert first.returncode == 0, first.stderr
     meta = json.loads(first.stdout)
-    assert meta["version"] == "v0001" and meta["model"] == "itemknn" and meta["events"] == 28
+    assert meta["version"] == "v0001" and meta["model"] == "hybrid" and meta["events"] == 28
 
     second = fitroom(settings, "recsys", "train")
     assert second.returncode == 0, second.stderr
-    assert second.stdout.startswith("recommender v0002 (itemknn) trained in")
+    assert second.stdout.startswith("recommender v0002 (hybrid) trained in")
     assert "fitting 1/1" in second.stderr  # progress, on stderr
     current = settings.resolved_recsys_dir / "current"
     assert current.read_text().strip() == "v0002"

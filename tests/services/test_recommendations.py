@@ -60,11 +60,11 @@ def test_interactions_are_positive_shopper_events_in_time_order(shop: Database) 
 
 def test_buyer_of_a_gets_b_first_with_a_in_the_reason(shop: Database, settings: Settings) -> None:
     meta = trained(shop, settings)
-    assert meta["version"] == "v0001" and meta["model"] == "itemknn"
+    assert meta["version"] == "v0001" and meta["model"] == "hybrid"
     serving = Serving.from_settings(settings)
     with shop.session() as session:
         answer = recommendations.recommend_for_shopper(session, serving, BUYER_OF_OXFORD, 5)
-    assert answer["model"] == "itemknn" and answer["model_version"] == "v0001"
+    assert answer["model"] == "hybrid" and answer["model_version"] == "v0001"
     first = answer["items"][0]
     assert first["product_id"] == "chinos"
     assert first["reason"] == "often bought with Oxford shirt"
@@ -154,8 +154,9 @@ def test_similar_and_outfit(shop: Database, settings: Settings) -> None:
     assert similar["items"][0]["reason"] == (
         "shoppers who looked at Oxford shirt also looked at this"
     )
-    assert len(similar["items"]) == 3  # padded with popular tops
-    assert similar["items"][1]["reason"] == "popular in tops"
+    # Then products alike in text (the hybrid's content part), never out of stock.
+    assert [i["reason"] for i in similar["items"][1:]] == ["like Oxford shirt"] * 2
+    assert "sold-out" not in ids(similar)
 
     assert look["items"][0]["product_id"] == "chinos"
     assert look["items"][0]["reason"] == "often bought with Oxford shirt"
@@ -282,3 +283,15 @@ def test_event_batch_is_all_or_nothing(shop: Database) -> None:
     assert count_events(shop) == before + 2
     with shop.session() as session, pytest.raises(InputError, match="empty"):
         events.record_events(session, [])
+
+
+def test_a_product_nobody_touched_gets_similar_products_by_content(
+    shop: Database, settings: Settings
+) -> None:
+    trained(shop, settings)  # the default hybrid: its content part reads the product texts
+    serving = Serving.from_settings(settings)
+    with shop.session() as session:
+        similar = recommendations.similar_products(session, serving, "straight-jeans", 2)
+    first = similar["items"][0]
+    assert first["product_id"] == "chinos"  # the other trousers
+    assert first["reason"] == "like Straight jeans"

@@ -77,6 +77,12 @@ class Recommender(ABC):
     def similarity(self, items: NDArray[Any]) -> NDArray[Any]:
         """(len(items), n_items) item-to-item similarity, used by ``similar`` and reasons."""
 
+    def similarity_sources(self, items: NDArray[Any]) -> dict[str, NDArray[Any]]:
+        """Similarity by kind of evidence, for wording reasons: ``behaviour`` (shoppers
+        touched both), ``content`` (text and colour alike), ``sequence`` (one tends to
+        follow the other). Each is (len(items), n_items); kinds a model lacks are absent."""
+        return {"behaviour": self.similarity(items)}
+
     @abstractmethod
     def _state(self) -> dict[str, NDArray[Any]]: ...
 

@@ -154,6 +154,9 @@ class ContentSimilarity(Recommender):
         sims: NDArray[np.float32] = self.vectors[items] @ self.vectors.T
         return sims
 
+    def similarity_sources(self, items: NDArray[Any]) -> dict[str, NDArray[Any]]:
+        return {"content": self.similarity(items)}
+
     def _state(self) -> dict[str, NDArray[Any]]:
         return {"vectors": self.vectors}
 

@@ -19,6 +19,10 @@ from numpy.typing import NDArray
 from fitroom.recsys.base import Progress, Recommender, ValidFn
 from fitroom.recsys.data import History
 
+#: Weights when nothing can be tuned (a store's own training has no validation split):
+#: the behavioural ones as tuned on Amazon Beauty; content small, so it decides mostly
+#: where behaviour says little (new products, new shoppers).
+DEFAULT_WEIGHTS = {"sasrec": 1.0, "itemknn": 0.1, "pop": 0.0, "content": 0.05}
 WEIGHT_GRID = (0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 1.0)
 
 
@@ -33,8 +37,16 @@ class Hybrid(Recommender):
     name = "hybrid"
     defaults: ClassVar[dict[str, Any]] = {
         # Component name -> its parameters. "content" is used only with set_content.
-        "components": {"sasrec": {}, "itemknn": {}, "pop": {}},
-        # Component name -> weight; None: tuned on validation (first component fixed at 1).
+        # SASRec's epochs and item-kNN's settings are those validation chose on Amazon
+        # Beauty (bench/results/recsys_quality_beauty.md).
+        "components": {
+            "sasrec": {"epochs": 30},
+            "itemknn": {"decay": 0.8, "neighbours": 200, "shrink": 20.0},
+            "pop": {},
+            "content": {},
+        },
+        # Component name -> weight. None: tuned on the validation split when fitting
+        # has one, else DEFAULT_WEIGHTS.
         "weights": None,
     }
 
@@ -89,10 +101,11 @@ class Hybrid(Recommender):
         names = list(self.parts)
         if given is not None:
             self.weights = {n: float(given.get(n, 0.0)) for n in names}
-        else:
+        elif valid is not None and len(names) > 1:
             self.weights = {n: (1.0 if i == 0 else 0.0) for i, n in enumerate(names)}
-            if valid is not None and len(names) > 1:
-                self._tune(names, valid)
+            self._tune(names, valid)
+        else:
+            self.weights = {n: DEFAULT_WEIGHTS.get(n, 0.0) for n in names}
         self.fit_info["weights"] = self.weights
         self.fit_info["components"] = {
             n: {"params": m.params, "valid_ndcg_at_10": m.fit_info.get("valid_ndcg_at_10")}
@@ -136,6 +149,14 @@ class Hybrid(Recommender):
                 continue
             total += standardise(model.similarity(items)).astype(np.float32)
         return total
+
+    def similarity_sources(self, items: NDArray[Any]) -> dict[str, NDArray[Any]]:
+        sources: dict[str, NDArray[Any]] = {}
+        for name in ("itemknn", "als", "bpr", "content", "sasrec"):
+            if name in self.parts:
+                for kind, sims in self.parts[name].similarity_sources(items).items():
+                    sources.setdefault(kind, sims)
+        return sources
 
     def because_of(self, history: History, items: Sequence[str]) -> list[int | None]:
         # Reasons from the part that is easiest to explain and weighs in.

@@ -37,6 +37,9 @@ class Popularity(Recommender):
         # No notion of likeness: "similar" falls back to the best sellers.
         return np.tile(self.counts / max(float(self.counts.max(initial=0.0)), 1.0), (len(items), 1))
 
+    def similarity_sources(self, items: NDArray[Any]) -> dict[str, NDArray[Any]]:
+        return {}
+
     def because_of(self, history: History, items: Sequence[str]) -> list[int | None]:
         return [None] * len(items)
 

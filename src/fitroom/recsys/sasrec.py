@@ -243,6 +243,9 @@ class SASRec(Recommender):
         """
         return self.score([np.array([i], np.int64) for i in items])
 
+    def similarity_sources(self, items: NDArray[Any]) -> dict[str, NDArray[Any]]:
+        return {"sequence": self.similarity(items)}
+
     def _state(self) -> dict[str, NDArray[Any]]:
         state = {f"net.{k}": v.detach().numpy() for k, v in self.net.state_dict().items()}
         state["counts"] = self.counts

@@ -150,6 +150,29 @@ def _product_texts(session: Session) -> dict[str, str]:
     }
 
 
+def _product_colours(session: Session, media_dir: Path) -> dict[str, NDArray[np.float32]]:
+    """Colour features of each product's first image, where it is a file under
+    ``/media`` (the store's own uploads and the demo's); others have none."""
+    from PIL import Image, UnidentifiedImageError
+
+    from fitroom.recsys.content import colour_features
+
+    colours: dict[str, NDArray[np.float32]] = {}
+    for product_id, images in session.execute(select(Product.product_id, Product.images)):
+        first = (images or [None])[0]
+        if not isinstance(first, str) or not first.startswith("/media/"):
+            continue
+        path = media_dir / first.removeprefix("/media/")
+        try:
+            with Image.open(path) as image:
+                image.draft("RGB", (128, 128))  # JPEG: decode at reduced size
+                rgb = np.asarray(image.convert("RGB").resize((96, 96)))
+        except (OSError, UnidentifiedImageError):
+            continue
+        colours[product_id] = colour_features(rgb)
+    return colours
+
+
 def train(
     session: Session, settings: Settings, progress: TrainProgress | None = None
 ) -> dict[str, Any]:
@@ -181,7 +204,7 @@ def train(
         ) from None
     set_content = getattr(model, "set_content", None)
     if set_content is not None:
-        set_content(_product_texts(session))
+        set_content(_product_texts(session), _product_colours(session, settings.resolved_media_dir))
     started = time.monotonic()
     model.fit(data, progress=lambda done, total, info: report("fit", done, total, info))
     train_seconds = time.monotonic() - started
@@ -782,19 +805,30 @@ def _product_or_404(catalog: CatalogSnapshot, product_id: str) -> CatalogProduct
     return product
 
 
+#: Text-and-colour cosine from which two products count as alike (all-MiniLM-L6-v2
+#: puts unrelated product texts at about 0.1-0.3 and near-duplicates above 0.7).
+CONTENT_ALIKE = 0.5
+
+
 def _similarity(
     served: ServedModel | None, table: ItemTable, product_id: str
-) -> NDArray[np.float64]:
-    """The model's similarity of every item to ``product_id`` (zeros without a model)."""
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Behavioural similarity (shoppers touched both) and content likeness (0 below
+    ``CONTENT_ALIKE``, else the cosine) of every item to ``product_id``; zeros where the
+    model has no such evidence or there is no model."""
+    n = len(table.item_ids)
     if served is None or product_id not in table.index:
-        return np.zeros(len(table.item_ids))
+        return np.zeros(n), np.zeros(n)
     index = served.model.item_index(product_id)
-    if served.model.name == "pop":  # popularity has no notion of likeness
-        return np.zeros(len(table.item_ids))
-    similarity: NDArray[np.float64] = served.model.similarity(np.array([index]))[0].astype(
-        np.float64
+    sources = served.model.similarity_sources(np.array([index]))
+    behaviour = (
+        np.maximum(sources["behaviour"][0].astype(np.float64), 0.0)
+        if ("behaviour" in sources)
+        else np.zeros(n)
     )
-    return similarity
+    content = sources["content"][0].astype(np.float64) if "content" in sources else np.zeros(n)
+    content = np.where(content >= CONTENT_ALIKE, content, 0.0)
+    return behaviour, content
 
 
 def _pad_by_popularity(
@@ -815,18 +849,26 @@ def similar_products(
     _check_k(k)
     served, catalog, table = serving.view(session)
     product = _product_or_404(catalog, product_id)
-    sims = _similarity(served, table, product_id)
+    behaviour, content = _similarity(served, table, product_id)
     mask = table.in_stock.copy()
     if product_id in table.index:
         mask[table.index[product_id]] = False
+    # Behaviour first (relative to its best); then content, within the product's own
+    # category (jeans are "like" chinos; a denim jacket only goes with them), which
+    # also reaches products nobody has touched yet.
+    best = behaviour[mask].max(initial=0.0)
+    same_category = table.categories == table.code(product.category)
+    sims = (behaviour / best if best > 0 else behaviour) + 0.5 * content * same_category
     scores = np.where(mask & (sims > 0), sims, -np.inf)
     items = []
     picked = _top(scores, k)
     for index in picked:
-        reason = f"shoppers who looked at {product.title} also looked at this"
+        if behaviour[index] > 0:
+            reason = f"shoppers who looked at {product.title} also looked at this"
+        else:
+            reason = f"like {product.title}"
         items.append(_item(table.product(index), sims[index], reason, None))
-    same_category = mask & (table.categories == table.code(product.category))
-    for index, _ in _pad_by_popularity(table, same_category, set(picked), k - len(items)):
+    for index, _ in _pad_by_popularity(table, mask & same_category, set(picked), k - len(items)):
         reason = f"popular in {product.category}"
         items.append(_item(table.product(index), 0.0, reason, None))
     return {"product_id": product_id, **_answer(served), "items": items}
@@ -883,7 +925,8 @@ def outfit(session: Session, serving: Serving, product_id: str, k: int = 6) -> d
     for other_id, n in _co_purchases(session, product_id).items():
         if other_id in table.index:
             co[table.index[other_id]] = n
-    sims = np.maximum(_similarity(served, table, product_id), 0.0)
+    behaviour, content = _similarity(served, table, product_id)
+    sims = behaviour + content
     co_norm = co / co[other].max(initial=0.0) if co[other].max(initial=0.0) > 0 else co
     sim_best = sims[other].max(initial=0.0)
     sim_norm = sims / sim_best if sim_best > 0 else sims
