@@ -142,8 +142,13 @@ def test_saved_model_holds_no_pickles(fitted: Recommender, tmp_path: Path) -> No
         assert all(npz[k].dtype != object for k in npz.files)
 
 
-def test_sequential_model_predicts_the_next_step() -> None:
-    model = _fit_once("sasrec")
+@pytest.mark.parametrize("loss", ["full", "sampled"])
+def test_sequential_model_predicts_the_next_step(loss: str, worlds: Interactions) -> None:
+    if loss == "full":
+        model = _fit_once("sasrec")
+    else:
+        model = create_model("sasrec", **{**SMALL_SASREC, "loss": "sampled", "negatives": 6})
+        model.fit(worlds)
     assert ids(model.recommend(None, k=1, history=["a1", "a2"]))[0] == "a3"
     assert ids(model.recommend(None, k=1, history=["b2", "b3"]))[0] == "b4"
 

@@ -60,6 +60,14 @@ class Interactions:
         return cls(list(users), list(index), encoded)
 
 
+def popularity_prior(counts: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Interaction counts scaled to [0, 1]: the answer for an empty history."""
+    scaled: NDArray[np.float32] = (counts / max(float(counts.max(initial=0.0)), 1.0)).astype(
+        np.float32
+    )
+    return scaled
+
+
 def load_sequence_file(path: Path) -> Interactions:
     """Read ``user item item ...`` lines (items oldest first), as in S3Rec's Amazon files.
 

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from fitroom.recsys.base import Progress, Recommender, ValidFn
-from fitroom.recsys.data import History
+from fitroom.recsys.data import History, popularity_prior
 
 
 def user_item_matrix(histories: Sequence[History], n_items: int) -> sp.csr_matrix:
@@ -106,7 +106,7 @@ class ItemKNN(Recommender):
         w = history_weights(histories, self.n_items, float(self.params["decay"]))
         scores = np.asarray((w @ self.sim).todense(), np.float32)
         # Break ties (and answer empty histories) by popularity, far below any real score.
-        return scores + 1e-6 * (self.counts / max(float(self.counts.max(initial=0.0)), 1.0))
+        return scores + 1e-6 * popularity_prior(self.counts)
 
     def similarity(self, items: NDArray[Any]) -> NDArray[Any]:
         return np.asarray(self.sim[items].todense(), np.float32)

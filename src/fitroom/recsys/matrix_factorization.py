@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fitroom.recsys.base import Progress, Recommender, ValidFn
-from fitroom.recsys.data import History
+from fitroom.recsys.data import History, popularity_prior
 from fitroom.recsys.itemknn import user_item_matrix
 
 
@@ -56,7 +56,7 @@ class _Factorisation(Recommender):
         scores: NDArray[np.float32] = (users @ self.item_factors.T).astype(np.float32)
         empty = np.array([len(h) == 0 for h in histories])
         if empty.any():
-            scores[empty] = self.counts / max(float(self.counts.max(initial=0.0)), 1.0)
+            scores[empty] = popularity_prior(self.counts)
         return scores
 
     def similarity(self, items: NDArray[Any]) -> NDArray[Any]:

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fitroom.recsys.base import Progress, Recommender, ValidFn
-from fitroom.recsys.data import History
+from fitroom.recsys.data import History, popularity_prior
 
 
 class Popularity(Recommender):
@@ -35,7 +35,7 @@ class Popularity(Recommender):
 
     def similarity(self, items: NDArray[Any]) -> NDArray[Any]:
         # No notion of likeness: "similar" falls back to the best sellers.
-        return np.tile(self.counts / max(float(self.counts.max(initial=0.0)), 1.0), (len(items), 1))
+        return np.tile(popularity_prior(self.counts), (len(items), 1))
 
     def similarity_sources(self, items: NDArray[Any]) -> dict[str, NDArray[Any]]:
         return {}

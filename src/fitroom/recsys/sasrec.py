@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fitroom.recsys.base import Progress, Recommender, ValidFn
-from fitroom.recsys.data import History
+from fitroom.recsys.data import History, popularity_prior
 
 
 def _net(n_items: int, params: Mapping[str, Any]) -> Any:
@@ -232,7 +232,7 @@ class SASRec(Recommender):
         empty = np.array([len(h) == 0 for h in histories], bool)
         if empty.any():
             # Nothing to attend to: fall back to popularity.
-            out[empty] = self.counts / max(float(self.counts.max(initial=0.0)), 1.0)
+            out[empty] = popularity_prior(self.counts)
         return out
 
     def similarity(self, items: NDArray[Any]) -> NDArray[Any]:
