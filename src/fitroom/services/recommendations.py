@@ -95,6 +95,7 @@ OUTFIT_BUYERS = 500
 POPULARITY_TTL_S = 60.0
 FALLBACK_MODEL = "popularity-fallback"
 POPULAR_REASON = "popular right now"
+HISTORY_REASON = "based on your recent activity"
 POINTER_FILE = "current"
 META_FILE = "meta.json"
 _VERSION_RE = re.compile(r"^v(\d{4,})$")
@@ -775,7 +776,10 @@ def recommend_for_shopper(
             if len(chosen) == k:
                 break
 
-    reasons = [POPULAR_REASON] * len(chosen)
+    # With a history, an item no single past product explains (the sequential part's
+    # pick) is still personal, not merely popular.
+    personal = served is not None and bool(history_ids) and len(served.model.encode(history_ids))
+    reasons = [HISTORY_REASON if personal else POPULAR_REASON] * len(chosen)
     if served is not None and history_ids:
         model = served.model
         recent: list[str] = []
