@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -441,12 +442,35 @@ def import_charts(
 
 
 @recsys_app.command("train")
-def recsys_train(as_json: JsonOpt = False) -> None:
+def recsys_train(
+    as_json: JsonOpt = False,
+    every: Annotated[
+        float | None,
+        typer.Option(help="Keep running: retrain every this many minutes (a scheduled retrain)."),
+    ] = None,
+    runs: Annotated[
+        int | None, typer.Option(help="With --every: stop after this many trainings.")
+    ] = None,
+) -> None:
     """Train the recommender (FITROOM_RECSYS_MODEL) on the store's events and serve it.
 
     Saves a new version under VAR_DIR/models/recsys and switches the API to it; the
-    last FITROOM_RECSYS_KEEP_VERSIONS versions are kept.
+    last FITROOM_RECSYS_KEEP_VERSIONS versions are kept. With --every, stays running
+    and retrains on that schedule (or run it from cron instead).
     """
+    if every is not None and every <= 0:
+        typer.echo("error: --every must be a positive number of minutes", err=True)
+        raise typer.Exit(2)
+    done = 0
+    while True:
+        _recsys_train_once(as_json)
+        done += 1
+        if every is None or (runs is not None and done >= runs):
+            return
+        time.sleep(60.0 * every)
+
+
+def _recsys_train_once(as_json: bool) -> None:
     from fitroom.services.recommendations import train
     from fitroom.store.db import database_for
 

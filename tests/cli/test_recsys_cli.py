@@ -84,3 +84,13 @@ def test_eval_refuses_bad_input(settings: Settings, tmp_path: Path, backend: str
     malformed = fitroom(settings, "recsys", "eval", "--dataset", str(bad))
     assert malformed.returncode == 2 and "bad.txt:2: user '2' has no items" in malformed.stderr
     assert "Traceback" not in malformed.stderr + unknown.stderr
+
+
+def test_train_on_a_schedule(settings: Settings, db: Database, backend: str) -> None:
+    seed_shop(db)
+    result = fitroom(settings, "recsys", "train", "--every", "0.001", "--runs", "2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("the API serves it now") == 2
+    assert (settings.resolved_recsys_dir / "current").read_text().strip() == "v0002"
+    bad = fitroom(settings, "recsys", "train", "--every", "0")
+    assert bad.returncode == 2 and "--every must be a positive" in bad.stderr
