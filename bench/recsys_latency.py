@@ -2,19 +2,19 @@
 
 Method: build a temporary SQLite store with the demo brands and size charts, 20,000
 synthetic products (each in one of 400 "styles" that span categories, sizes from its
-chart with random stock, 3% sold out), 4,000 shoppers (a third with stored
-measurements) and about 100,000 events (views of products in the shopper's two
-favourite styles, some add-to-carts and purchases, in time order); train the configured
-recommender (``FITROOM_RECSYS_MODEL``, item-kNN by default) with the service the CLI
-uses; start ``fitroom serve`` (one uvicorn worker unless ``--workers``) on a free
-loopback port. Per scenario: 200 warm-up requests, then R rounds of N requests sent by
-C concurrent clients (each its own keep-alive connection; a minimal asyncio HTTP/1.1
-client, so the load generator costs the CPU little). Latency is from writing the
-request to reading the whole response; we report p50/p95/p99 over all timed requests,
-the spread of the per-round p99s, and throughput (median of the rounds' requests/s).
-Baseline in the same run: ``GET /v1/health`` (HTTP + a database round trip, no
-recommendation work). A second table repeats each scenario with one client (the service
-time without queueing); a third sends the mixed recommendations at fixed Poisson
+chart with random stock, 3% sold out), 4,000 shoppers (a third with stored measurements)
+and about 100,000 events (views of products in the shopper's two favourite styles, some
+add-to-carts and purchases, in time order); train the configured recommender
+(``FITROOM_RECSYS_MODEL``, the hybrid by default, its SASRec for 3 epochs) with the
+service the CLI uses; start ``fitroom serve`` (one uvicorn worker unless ``--workers``)
+on a free loopback port. Per scenario: 200 warm-up requests, then R rounds of N requests
+sent by C concurrent clients (each its own keep-alive connection; a minimal asyncio
+HTTP/1.1 client, so the load generator costs the CPU little). Latency is from writing
+the request to reading the whole response; we report p50/p95/p99 over all timed
+requests, the spread of the per-round p99s, and throughput (median of the rounds'
+requests/s). Baseline in the same run: ``GET /v1/health`` (HTTP + a database round trip,
+no recommendation work). A second table repeats each scenario with one client (the
+service time without queueing); a third sends the mixed recommendations at fixed Poisson
 arrival rates (25/50/75% of the closed-loop throughput), latency counted from each
 request's scheduled time. The store is deleted afterwards.
 
@@ -212,7 +212,18 @@ def train_model(var_dir: Path) -> dict[str, Any]:
     from fitroom.services.recommendations import train
     from fitroom.store.db import Database
 
+    # The served model as configured (the hybrid by default), but SASRec trained for
+    # 3 epochs, not 30: serving costs the same, and full-softmax training over 20,000
+    # products would take ~10 minutes here.
+    params = dict(json.loads(os.environ.get("FITROOM_RECSYS_PARAMS", "{}")))
     settings = Settings(var_dir=var_dir)
+    if settings.recsys_model == "hybrid" and not params:
+        from fitroom.recsys.hybrid import Hybrid
+
+        components = dict(Hybrid.defaults["components"])
+        components["sasrec"] = {**components["sasrec"], "epochs": 3}
+        params = {"components": components}
+    settings = Settings(var_dir=var_dir, recsys_params=params)
     db = Database(settings.resolved_database_url)
     with db.session() as session:
         meta = train(session, settings)
