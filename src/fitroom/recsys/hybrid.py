@@ -22,7 +22,7 @@ from fitroom.recsys.data import History
 #: Weights when nothing can be tuned (a store's own training has no validation split):
 #: the behavioural ones as tuned on Amazon Beauty; content small, so it decides mostly
 #: where behaviour says little (new products, new shoppers).
-DEFAULT_WEIGHTS = {"sasrec": 1.0, "itemknn": 0.1, "pop": 0.0, "content": 0.05}
+DEFAULT_WEIGHTS = {"sasrec": 1.0, "itemknn": 0.1, "pop": 0.05, "content": 0.05}
 WEIGHT_GRID = (0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 1.0)
 
 
@@ -41,7 +41,7 @@ class Hybrid(Recommender):
         # Beauty (bench/results/recsys_quality_beauty.md).
         "components": {
             "sasrec": {"epochs": 30},
-            "itemknn": {"decay": 0.8, "neighbours": 200, "shrink": 20.0},
+            "itemknn": {"decay": 0.5, "neighbours": 200, "shrink": 20.0},
             "pop": {},
             "content": {},
         },
