@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -43,6 +43,8 @@ class Recommender(ABC):
     """Fit, score, recommend, similar, save/load. Subclasses fill in the ``_`` methods."""
 
     name: ClassVar[str]
+    #: The kind of evidence ``similarity`` is (see ``similarity_sources``).
+    evidence: ClassVar[str | None] = "behaviour"
     #: Parameter names and defaults; ``__init__`` refuses others.
     defaults: ClassVar[dict[str, Any]] = {}
 
@@ -77,11 +79,16 @@ class Recommender(ABC):
     def similarity(self, items: NDArray[Any]) -> NDArray[Any]:
         """(len(items), n_items) item-to-item similarity, used by ``similar`` and reasons."""
 
-    def similarity_sources(self, items: NDArray[Any]) -> dict[str, NDArray[Any]]:
+    def similarity_sources(
+        self, items: NDArray[Any], kinds: Collection[str] | None = None
+    ) -> dict[str, NDArray[Any]]:
         """Similarity by kind of evidence, for wording reasons: ``behaviour`` (shoppers
         touched both), ``content`` (text and colour alike), ``sequence`` (one tends to
-        follow the other). Each is (len(items), n_items); kinds a model lacks are absent."""
-        return {"behaviour": self.similarity(items)}
+        follow the other). Each is (len(items), n_items); kinds a model lacks, or not
+        in ``kinds`` (default: all), are absent and cost nothing."""
+        if self.evidence is None or (kinds is not None and self.evidence not in kinds):
+            return {}
+        return {self.evidence: self.similarity(items)}
 
     @abstractmethod
     def _state(self) -> dict[str, NDArray[Any]]: ...

@@ -93,6 +93,7 @@ class ContentSimilarity(Recommender):
     """
 
     name = "content"
+    evidence = "content"
     vectors: NDArray[np.float32]
     sim: sp.csr_matrix
     defaults: ClassVar[dict[str, Any]] = {"image_weight": 0.3, "decay": 0.7, "neighbours": 100}
@@ -155,9 +156,6 @@ class ContentSimilarity(Recommender):
 
     def similarity(self, items: NDArray[Any]) -> NDArray[Any]:
         return np.asarray(self.sim[items].todense(), np.float32)
-
-    def similarity_sources(self, items: NDArray[Any]) -> dict[str, NDArray[Any]]:
-        return {"content": self.similarity(items)}
 
     def _state(self) -> dict[str, NDArray[Any]]:
         return {

@@ -10,7 +10,7 @@ history), and a product with no interactions can still rank through the content 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -150,12 +150,15 @@ class Hybrid(Recommender):
             total += standardise(model.similarity(items)).astype(np.float32)
         return total
 
-    def similarity_sources(self, items: NDArray[Any]) -> dict[str, NDArray[Any]]:
+    def similarity_sources(
+        self, items: NDArray[Any], kinds: Collection[str] | None = None
+    ) -> dict[str, NDArray[Any]]:
         sources: dict[str, NDArray[Any]] = {}
         for name in ("itemknn", "als", "bpr", "content", "sasrec"):
-            if name in self.parts:
-                for kind, sims in self.parts[name].similarity_sources(items).items():
-                    sources.setdefault(kind, sims)
+            part = self.parts.get(name)
+            if part is None or part.evidence in sources:
+                continue
+            sources.update(part.similarity_sources(items, kinds))
         return sources
 
     def because_of(self, history: History, items: Sequence[str]) -> list[int | None]:

@@ -16,6 +16,7 @@ class Popularity(Recommender):
     """Scores every item by how many training interactions it has (same for everyone)."""
 
     name = "pop"
+    evidence = None
     defaults: ClassVar[dict[str, Any]] = {}
 
     def _fit(
@@ -36,9 +37,6 @@ class Popularity(Recommender):
     def similarity(self, items: NDArray[Any]) -> NDArray[Any]:
         # No notion of likeness: "similar" falls back to the best sellers.
         return np.tile(popularity_prior(self.counts), (len(items), 1))
-
-    def similarity_sources(self, items: NDArray[Any]) -> dict[str, NDArray[Any]]:
-        return {}
 
     def because_of(self, history: History, items: Sequence[str]) -> list[int | None]:
         return [None] * len(items)

@@ -93,6 +93,7 @@ class SASRec(Recommender):
     """Next-item transformer; see the module docstring."""
 
     name = "sasrec"
+    evidence = "sequence"
     defaults: ClassVar[dict[str, Any]] = {
         "dim": 64,
         "layers": 2,
@@ -242,9 +243,6 @@ class SASRec(Recommender):
         not "is alike".)
         """
         return self.score([np.array([i], np.int64) for i in items])
-
-    def similarity_sources(self, items: NDArray[Any]) -> dict[str, NDArray[Any]]:
-        return {"sequence": self.similarity(items)}
 
     def _state(self) -> dict[str, NDArray[Any]]:
         state = {f"net.{k}": v.detach().numpy() for k, v in self.net.state_dict().items()}

@@ -824,7 +824,7 @@ def _similarity(
     if served is None or product_id not in table.index:
         return np.zeros(n), np.zeros(n)
     index = served.model.item_index(product_id)
-    sources = served.model.similarity_sources(np.array([index]))
+    sources = served.model.similarity_sources(np.array([index]), ("behaviour", "content"))
     behaviour = (
         np.maximum(sources["behaviour"][0].astype(np.float64), 0.0)
         if ("behaviour" in sources)
