@@ -76,6 +76,9 @@ bench: install-dev node-deps chromium
 	$(BIN)/python bench/compress_superres.py chain
 	$(BIN)/python bench/web_pages.py --runs 5
 	$(BIN)/python bench/body_scan.py --runs 15
+	# Recommendation quality: about 1 h (Beauty) + 1.5 h (Sports) on 2 cores.
+	$(BIN)/python bench/recsys_quality.py --datasets amazon_beauty --out recsys_quality_beauty
+	$(BIN)/python bench/recsys_quality.py --datasets amazon_sports --out recsys_quality_sports
 
 fmt: install-dev
 	$(BIN)/ruff format src tests bench scripts
