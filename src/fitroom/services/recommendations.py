@@ -480,12 +480,6 @@ class Serving:
         except Exception:  # a broken version must not break every request: keep serving
             log.exception("cannot load recommender %s from %s", version, directory)
             return None
-        if model.name in ("sasrec", "hybrid"):
-            import torch
-
-            # Requests already run in parallel (the server's thread pool); torch's own
-            # intra-op threads on top only oversubscribe the cores.
-            torch.set_num_threads(1)
         log.info("serving recommender %s (%s)", version, model.name)
         return ServedModel(version, model, meta)
 
