@@ -124,7 +124,7 @@ def test_unknown_product_and_bad_k(fitted: Recommender) -> None:
 def test_because_of_names_a_history_item_of_the_same_world(fitted: Recommender) -> None:
     hist = fitted.encode(["b0", "a1"])
     reasons = fitted.because_of(hist, ["a2"])
-    assert reasons[0] is None or fitted.item_ids[reasons[0]] == "a1"
+    assert reasons[0] is not None and fitted.item_ids[reasons[0]] == "a1"
 
 
 def test_save_and_load_give_the_same_answers(fitted: Recommender, tmp_path: Path) -> None:

@@ -45,6 +45,9 @@ class Recommender(ABC):
     name: ClassVar[str]
     #: The kind of evidence ``similarity`` is (see ``similarity_sources``).
     evidence: ClassVar[str | None] = "behaviour"
+    #: Whether ``_fit`` reports its own progress (epochs); otherwise ``fit`` reports
+    #: one step when it is done.
+    reports_progress: ClassVar[bool] = False
     #: Parameter names and defaults; ``__init__`` refuses others.
     defaults: ClassVar[dict[str, Any]] = {}
 
@@ -101,10 +104,6 @@ class Recommender(ABC):
     def n_items(self) -> int:
         return len(self.item_ids)
 
-    @property
-    def fitted(self) -> bool:
-        return bool(self.item_ids)
-
     def fit(
         self,
         data: Interactions,
@@ -116,7 +115,8 @@ class Recommender(ABC):
         """Fit on ``train`` histories (default: the full sequences of ``data``).
 
         ``valid`` returns a validation score for the model as it stands (higher is
-        better); iterative models use it for early stopping.
+        better); iterative models use it for early stopping, and the score of the
+        fitted model is kept in ``fit_info["valid_ndcg_at_10"]``.
         """
         histories = list(train) if train is not None else list(data.sequences)
         if len(histories) != data.n_users:
@@ -124,7 +124,12 @@ class Recommender(ABC):
         self.item_ids = list(data.item_ids)
         self._item_index = {item: i for i, item in enumerate(self.item_ids)}
         self._histories = dict(zip(data.user_ids, histories, strict=True))
+        self.fit_info = {}
         self._fit(histories, data.n_items, valid, progress)
+        if progress is not None and not self.reports_progress:
+            progress(1, 1, {})
+        if valid is not None and self.fit_info.get("valid_ndcg_at_10") is None:
+            self.fit_info["valid_ndcg_at_10"] = valid(self)
         return self
 
     def refit_params(self) -> dict[str, Any]:
@@ -193,14 +198,7 @@ class Recommender(ABC):
         return out
 
     def _top(self, scores: NDArray[Any], k: int) -> list[Scored]:
-        finite = np.isfinite(scores)
-        k = min(k, int(finite.sum()))
-        if k == 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        # Stable: equal scores keep catalogue order.
-        top = top[np.lexsort((top, -scores[top]))]
-        return [Scored(self.item_ids[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
+        return [Scored(self.item_ids[i], float(scores[i])) for i in top_indices(scores, k)]
 
     # -- persistence ----------------------------------------------------------------
     def save(self, directory: Path) -> Path:
@@ -238,6 +236,17 @@ class Recommender(ABC):
         }
         prefix = "model."
         self._set_state({k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)})
+
+
+def top_indices(scores: NDArray[Any], n: int) -> list[int]:
+    """Indexes of the ``n`` highest finite scores, best first (ties: lower index first)."""
+    finite = np.flatnonzero(np.isfinite(scores))
+    if not len(finite) or n < 1:
+        return []
+    if len(finite) > n:
+        finite = finite[np.argpartition(-scores[finite], n - 1)[:n]]
+    order = np.lexsort((finite, -scores[finite]))
+    return [int(i) for i in finite[order]]
 
 
 def read_saved(directory: Path) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:

@@ -18,9 +18,9 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from fitroom.recsys.base import Progress, Recommender, ValidFn
+from fitroom.recsys.base import Progress, ValidFn
 from fitroom.recsys.data import History
-from fitroom.recsys.itemknn import history_weights
+from fitroom.recsys.itemknn import NeighbourTable
 
 TEXT_DIM = 384
 #: Hue x saturation x value bins of the colour histogram.
@@ -80,7 +80,7 @@ def colour_features(rgb: NDArray[Any]) -> NDArray[Any]:
     return unit
 
 
-class ContentSimilarity(Recommender):
+class ContentSimilarity(NeighbourTable):
     """Cosine similarity of products' text (and colour) vectors; a history scores items
     by their similarity to its items, newest weighted most (``decay`` per step back).
 
@@ -95,7 +95,6 @@ class ContentSimilarity(Recommender):
     name = "content"
     evidence = "content"
     vectors: NDArray[np.float32]
-    sim: sp.csr_matrix
     defaults: ClassVar[dict[str, Any]] = {"image_weight": 0.3, "decay": 0.7, "neighbours": 100}
 
     def set_content(
@@ -145,32 +144,13 @@ class ContentSimilarity(Recommender):
         )
         self.sim = neighbour_table(self.vectors, int(self.params["neighbours"]))
         self.fit_info["items_with_content"] = int((norms[:, 0] > 0).sum())
-        if progress is not None:
-            progress(1, 1, {})
-        if valid is not None:
-            self.fit_info["valid_ndcg_at_10"] = valid(self)
-
-    def score(self, histories: Sequence[History]) -> NDArray[Any]:
-        weights = history_weights(histories, self.n_items, float(self.params["decay"]))
-        return np.asarray((weights @ self.sim).todense(), np.float32)
-
-    def similarity(self, items: NDArray[Any]) -> NDArray[Any]:
-        return np.asarray(self.sim[items].todense(), np.float32)
 
     def _state(self) -> dict[str, NDArray[Any]]:
-        return {
-            "vectors": self.vectors,
-            "sim_data": self.sim.data,
-            "sim_indices": self.sim.indices,
-            "sim_indptr": self.sim.indptr,
-        }
+        return {**self._table_state(), "vectors": self.vectors}
 
     def _set_state(self, arrays: Mapping[str, NDArray[Any]]) -> None:
         self.vectors = arrays["vectors"]
-        n = len(self.vectors)
-        self.sim = sp.csr_matrix(
-            (arrays["sim_data"], arrays["sim_indices"], arrays["sim_indptr"]), shape=(n, n)
-        )
+        self._set_table(arrays, len(self.vectors))
 
 
 def neighbour_table(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,10 @@ class Interactions:
     user_ids: list[str]
     item_ids: list[str]
     sequences: list[History]
-    _item_index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.user_ids) != len(self.sequences):
             raise ValueError("one sequence per user")
-        if not self._item_index:
-            self._item_index.update({item: i for i, item in enumerate(self.item_ids)})
 
     @property
     def n_users(self) -> int:
@@ -43,9 +40,6 @@ class Interactions:
     def n_interactions(self) -> int:
         return int(sum(len(s) for s in self.sequences))
 
-    def item_index(self, item_id: str) -> int | None:
-        return self._item_index.get(item_id)
-
     @classmethod
     def from_sequences(
         cls, users: Sequence[str], sequences: Sequence[Sequence[str]], item_ids: Iterable[str] = ()
@@ -58,6 +52,12 @@ class Interactions:
         for seq in sequences:
             encoded.append(np.array([index.setdefault(i, len(index)) for i in seq], np.int64))
         return cls(list(users), list(index), encoded)
+
+
+def item_counts(histories: Sequence[History], n_items: int) -> NDArray[np.float32]:
+    """Interactions per item over all histories."""
+    flat = np.concatenate(list(histories)) if histories else np.zeros(0, np.int64)
+    return np.bincount(flat, minlength=n_items).astype(np.float32)
 
 
 def popularity_prior(counts: NDArray[np.float32]) -> NDArray[np.float32]:

@@ -125,9 +125,7 @@ def evaluate_models(
                 progress=progress(name) if progress else None,
             )
             seconds = time.perf_counter() - started
-            score = model.fit_info.get("valid_ndcg_at_10")
-            if score is None:
-                score = valid_ndcg(model)
+            score = float(model.fit_info["valid_ndcg_at_10"])
             tried.append({"params": params, "valid_ndcg_at_10": round(float(score), 5)})
             if log:
                 log(name, f"{params} valid NDCG@10 {score:.4f} ({seconds:.0f} s)")

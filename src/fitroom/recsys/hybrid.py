@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fitroom.recsys.base import Progress, Recommender, ValidFn
-from fitroom.recsys.data import History
+from fitroom.recsys.data import History, Interactions
 
 #: Weights when nothing can be tuned (a store's own training has no validation split):
 #: the behavioural ones as tuned on Amazon Beauty; content small, so it decides mostly
@@ -35,6 +35,7 @@ def standardise(scores: NDArray[Any]) -> NDArray[Any]:
 
 class Hybrid(Recommender):
     name = "hybrid"
+    reports_progress = True  # its parts do
     defaults: ClassVar[dict[str, Any]] = {
         # Component name -> its parameters. "content" is used only with set_content.
         # SASRec's epochs and item-kNN's settings are those validation chose on Amazon
@@ -82,8 +83,6 @@ class Hybrid(Recommender):
         valid: ValidFn | None,
         progress: Progress | None,
     ) -> None:
-        from fitroom.recsys.data import Interactions
-
         data = Interactions(list(self._histories), self.item_ids, list(histories))
         self.parts = {}
         for name, model in self._make_parts().items():
@@ -111,9 +110,6 @@ class Hybrid(Recommender):
             n: {"params": m.params, "valid_ndcg_at_10": m.fit_info.get("valid_ndcg_at_10")}
             for n, m in self.parts.items()
         }
-        if valid is not None:
-            tuned = self.fit_info.get("tuned_valid_ndcg_at_10")
-            self.fit_info["valid_ndcg_at_10"] = tuned if tuned is not None else valid(self)
 
     def _tune(self, names: list[str], valid: ValidFn) -> None:
         """Coordinate search: each later component's weight over the grid, one pass."""
@@ -129,7 +125,7 @@ class Hybrid(Recommender):
                     best = score
                 else:
                     self.weights[name] = old
-        self.fit_info["tuned_valid_ndcg_at_10"] = best
+        self.fit_info["valid_ndcg_at_10"] = best
 
     def refit_params(self) -> dict[str, Any]:
         return {"weights": dict(self.weights)}
@@ -165,11 +161,7 @@ class Hybrid(Recommender):
         # Reasons from the part that is easiest to explain and weighs in.
         for name in ("itemknn", "content", "sasrec", "als", "bpr"):
             if name in self.parts:
-                part = self.parts[name]
-                if not part.item_ids:
-                    part.item_ids = self.item_ids
-                    part._item_index = self._item_index
-                return part.because_of(history, items)
+                return self.parts[name].because_of(history, items)
         return [None] * len(items)
 
     def _state(self) -> dict[str, NDArray[Any]]:

@@ -63,10 +63,37 @@ def top_k_rows(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
     )
 
 
-class ItemKNN(Recommender):
+class NeighbourTable(Recommender):
+    """A model whose knowledge is a sparse item-to-item table ``sim`` (each row keeps an
+    item's nearest neighbours): a history scores items by its items' rows, each weighted
+    by ``decay`` to the power of its age (0 = newest); similarity is the row itself."""
+
+    sim: sp.csr_matrix
+
+    def score(self, histories: Sequence[History]) -> NDArray[Any]:
+        w = history_weights(histories, self.n_items, float(self.params["decay"]))
+        return np.asarray((w @ self.sim).todense(), np.float32)
+
+    def similarity(self, items: NDArray[Any]) -> NDArray[Any]:
+        return np.asarray(self.sim[items].todense(), np.float32)
+
+    def _table_state(self) -> dict[str, NDArray[Any]]:
+        return {
+            "sim_data": self.sim.data,
+            "sim_indices": self.sim.indices,
+            "sim_indptr": self.sim.indptr,
+        }
+
+    def _set_table(self, arrays: Mapping[str, NDArray[Any]], n_items: int) -> None:
+        self.sim = sp.csr_matrix(
+            (arrays["sim_data"], arrays["sim_indices"], arrays["sim_indptr"]),
+            shape=(n_items, n_items),
+        )
+
+
+class ItemKNN(NeighbourTable):
     """Cosine similarity of items' shopper sets, shrunk for rare pairs, ``neighbours``
-    kept per item; a history scores items by its items' similarities, each weighted by
-    ``decay`` to the power of its age (0 = newest)."""
+    kept per item (see :class:`NeighbourTable` for scoring)."""
 
     name = "itemknn"
     defaults: ClassVar[dict[str, Any]] = {
@@ -97,31 +124,15 @@ class ItemKNN(Recommender):
         sim = sp.csr_matrix((vals.astype(np.float32), (coo.row, coo.col)), shape=co.shape)
         self.sim = top_k_rows(sim, int(self.params["neighbours"]))
         self.counts = counts.astype(np.float32)
-        if progress is not None:
-            progress(1, 1, {})
-        if valid is not None:
-            self.fit_info["valid_ndcg_at_10"] = valid(self)
 
     def score(self, histories: Sequence[History]) -> NDArray[Any]:
-        w = history_weights(histories, self.n_items, float(self.params["decay"]))
-        scores = np.asarray((w @ self.sim).todense(), np.float32)
         # Break ties (and answer empty histories) by popularity, far below any real score.
-        return scores + 1e-6 * popularity_prior(self.counts)
-
-    def similarity(self, items: NDArray[Any]) -> NDArray[Any]:
-        return np.asarray(self.sim[items].todense(), np.float32)
+        scores: NDArray[Any] = super().score(histories) + 1e-6 * popularity_prior(self.counts)
+        return scores
 
     def _state(self) -> dict[str, NDArray[Any]]:
-        return {
-            "sim_data": self.sim.data,
-            "sim_indices": self.sim.indices,
-            "sim_indptr": self.sim.indptr,
-            "counts": self.counts,
-        }
+        return {**self._table_state(), "counts": self.counts}
 
     def _set_state(self, arrays: Mapping[str, NDArray[Any]]) -> None:
-        n = len(arrays["counts"])
-        self.sim = sp.csr_matrix(
-            (arrays["sim_data"], arrays["sim_indices"], arrays["sim_indptr"]), shape=(n, n)
-        )
         self.counts = arrays["counts"]
+        self._set_table(arrays, len(self.counts))

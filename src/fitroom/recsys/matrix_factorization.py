@@ -7,11 +7,13 @@ vector by the ALS least-squares fold-in against those item vectors (confidence
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from fitroom.recsys.base import Progress, Recommender, ValidFn
 from fitroom.recsys.data import History, popularity_prior
@@ -42,8 +44,6 @@ class _Factorisation(Recommender):
         yh = y[padded] * mask[..., None]
         a = y.T @ y + reg * np.eye(f) + (alpha - 1.0) * (yh.transpose(0, 2, 1) @ yh)
         b = alpha * yh.sum(axis=1)
-        from threadpoolctl import threadpool_limits
-
         # Many 64x64 solves: BLAS threads only get in each other's way (70x slower
         # measured with another process busy on the cores).
         with threadpool_limits(1, "blas"):
@@ -76,8 +76,6 @@ class _Factorisation(Recommender):
     ) -> None:
         x = user_item_matrix(histories, n_items)
         self.counts = np.asarray(x.sum(axis=0)).ravel().astype(np.float32)
-        from threadpoolctl import threadpool_limits
-
         model = self._model()
         # implicit runs its own threads; a multi-threaded BLAS under them only thrashes.
         with threadpool_limits(1, "blas"):
@@ -87,17 +85,14 @@ class _Factorisation(Recommender):
             factors.to_numpy() if hasattr(factors, "to_numpy") else factors, np.float32
         )
         # Items nobody touched keep their random initial vectors: no evidence, no score.
-        unseen = self.counts == 0
-        self.item_factors[unseen] = 0.0
-        if isinstance(self, BPR) and (~unseen).any():
-            self.item_factors[unseen, -1] = self.item_factors[~unseen, -1].min()
-        if progress is not None:
-            progress(1, 1, {})
-        if valid is not None:
-            self.fit_info["valid_ndcg_at_10"] = valid(self)
+        self._clear(self.counts == 0)
 
+    def _clear(self, unseen: NDArray[np.bool_]) -> None:
+        self.item_factors[unseen] = 0.0
+
+    @abstractmethod
     def _model(self) -> Any:
-        raise NotImplementedError
+        """The ``implicit`` model to fit."""
 
     def _state(self) -> dict[str, NDArray[Any]]:
         return {"item_factors": self.item_factors, "counts": self.counts}
@@ -148,10 +143,14 @@ class BPR(_Factorisation):
         "learning_rate": 0.05,
         "regularization": 0.01,
         "iterations": 100,
-        "alpha": 20.0,
         "seed": 0,
         "threads": 0,
     }
+
+    def _clear(self, unseen: NDArray[np.bool_]) -> None:
+        super()._clear(unseen)
+        if (~unseen).any():  # and the least item bias
+            self.item_factors[unseen, -1] = self.item_factors[~unseen, -1].min()
 
     def _fold_in(self, histories: Sequence[History]) -> NDArray[Any]:
         f = self.item_factors.shape[1] - 1

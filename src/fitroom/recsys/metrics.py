@@ -42,15 +42,13 @@ def target_ranks(
     A masked target gets rank ``n_items`` (a miss).
     """
     n_users, n_items = scores.shape
-    ranks = np.empty(n_users, np.int64)
     rows = np.arange(n_users)
     target_scores = scores[rows, targets].copy()
     for r, hist in enumerate(histories):
         if len(hist):
             scores[r, hist] = -np.inf
     masked = np.isneginf(scores[rows, targets])
-    higher_or_equal = (scores >= target_scores[:, None]).sum(axis=1) - 1
-    ranks[:] = higher_or_equal
+    ranks = (scores >= target_scores[:, None]).sum(axis=1) - 1
     ranks[masked] = n_items
     top = (
         np.argpartition(-scores, 10, axis=1)[:, :10]

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fitroom.recsys.base import Progress, Recommender, ValidFn
-from fitroom.recsys.data import History, popularity_prior
+from fitroom.recsys.data import History, item_counts, popularity_prior
 
 
 class Popularity(Recommender):
@@ -26,10 +26,7 @@ class Popularity(Recommender):
         valid: ValidFn | None,
         progress: Progress | None,
     ) -> None:
-        flat = np.concatenate(list(histories)) if histories else np.zeros(0, np.int64)
-        self.counts = np.bincount(flat, minlength=n_items).astype(np.float32)
-        if valid is not None:
-            self.fit_info["valid_ndcg_at_10"] = valid(self)
+        self.counts = item_counts(histories, n_items)
 
     def score(self, histories: Sequence[History]) -> NDArray[Any]:
         return np.tile(self.counts, (len(histories), 1))

@@ -18,11 +18,6 @@ MODELS: dict[str, type[Recommender]] = {
 }
 
 
-def register(cls: type[Recommender]) -> type[Recommender]:
-    MODELS[cls.name] = cls
-    return cls
-
-
 def create_model(name: str, **params: Any) -> Recommender:
     try:
         cls = MODELS[name]

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fitroom.recsys.base import Progress, Recommender, ValidFn
-from fitroom.recsys.data import History, popularity_prior
+from fitroom.recsys.data import History, item_counts, popularity_prior
 
 
 def _net(n_items: int, params: Mapping[str, Any]) -> Any:
@@ -94,6 +94,7 @@ class SASRec(Recommender):
 
     name = "sasrec"
     evidence = "sequence"
+    reports_progress = True
     defaults: ClassVar[dict[str, Any]] = {
         "dim": 64,
         "layers": 2,
@@ -131,10 +132,7 @@ class SASRec(Recommender):
             torch.set_num_threads(int(p["threads"]))
         torch.manual_seed(int(p["seed"]))
         rng = np.random.default_rng(int(p["seed"]))
-        self.counts = np.bincount(
-            np.concatenate(list(histories)) if histories else np.zeros(0, np.int64),
-            minlength=n_items,
-        ).astype(np.float32)
+        self.counts = item_counts(histories, n_items)
         self.net = _net(n_items, p)
         max_len = int(p["max_len"])
         # Each sequence of 2+ items is one training row: inputs s[:-1], targets s[1:].
