@@ -8,14 +8,12 @@ second or so, so avatars of stored scans are kept in a small in-memory cache.
 
 from __future__ import annotations
 
-import functools
 import math
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from fitroom.avatar.fit import FIT_TARGETS
 from fitroom.errors import InputError
+from fitroom.services.lru import LruCache
 from fitroom.sizing.estimate import check_sex
 
 
@@ -89,27 +87,4 @@ def avatar_for(targets: dict[str, float], sex: str) -> bytes:
     return avatar_glb(fit)
 
 
-class _AvatarCache:
-    def __init__(self, size: int = 64) -> None:
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get_or_make(self, key: str, make: functools.partial[bytes]) -> bytes:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        data = make()
-        with self._lock:
-            self._items[key] = data
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return data
-
-    def forget(self, key: str) -> None:
-        with self._lock:
-            self._items.pop(key, None)
-
-
-AVATARS = _AvatarCache()
+AVATARS: LruCache[str, bytes] = LruCache(64)

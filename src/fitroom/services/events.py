@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from fitroom.errors import BatchRejected, FitroomError, InputError, UnknownSize
 from fitroom.services import catalog
+from fitroom.services.imports import pydantic_row_errors
 from fitroom.services.shoppers import SHOPPER_ID_PATTERN, ensure_shopper
 from fitroom.store.models import Event, EventKind, Product, ReturnReason
 
@@ -93,12 +94,8 @@ def record_events(session: Session, rows: Sequence[Any]) -> list[Event]:
             shaped.append((row, EventIn.model_validate(raw)))
         except ValidationError as exc:
             errors += [
-                {
-                    "row": row,
-                    "field": ".".join(str(p) for p in err["loc"]) or None,
-                    "reason": err["msg"].removeprefix("Value error, "),
-                }
-                for err in exc.errors()
+                {**e.to_dict(), "reason": e.reason.removeprefix("Value error, ")}
+                for e in pydantic_row_errors(row, exc)
             ]
     # One query loads every product the batch names; the checks below then find them
     # in the session instead of asking the database once per row.

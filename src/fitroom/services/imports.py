@@ -134,7 +134,8 @@ def _check_row_count(count: int) -> None:
         raise InputError(f"an import holds at most {MAX_ROWS} rows; split the file", field="file")
 
 
-def _pydantic_errors(row: int, exc: ValidationError) -> list[RowError]:
+def pydantic_row_errors(row: int, exc: ValidationError) -> list[RowError]:
+    """One ``RowError`` per problem pydantic found in row ``row``."""
     return [
         RowError(row, ".".join(str(p) for p in err["loc"]) or None, err["msg"])
         for err in exc.errors()
@@ -189,7 +190,7 @@ def parse_products(
         try:
             product = catalog.ProductIn.model_validate(item)
         except ValidationError as exc:
-            errors.extend(_pydantic_errors(row, exc))
+            errors.extend(pydantic_row_errors(row, exc))
             continue
         if product.product_id in seen:
             errors.append(

@@ -41,7 +41,6 @@ import shutil
 import tempfile
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,10 +54,11 @@ from sqlalchemy.orm import Session
 
 from fitroom.config import Settings
 from fitroom.errors import ConfigError, InputError, NotEnoughMeasurements, NotFound
-from fitroom.recsys.base import Recommender
+from fitroom.recsys.base import Recommender, top_indices
 from fitroom.recsys.data import Interactions
 from fitroom.recsys.registry import create_model, load_model
 from fitroom.services import catalog as catalog_service
+from fitroom.services.lru import LruCache
 from fitroom.services.sizing import assemble_body
 from fitroom.sizing.charts import SizeChart
 from fitroom.sizing.recommend import FitPreference, recommended_size
@@ -308,29 +308,6 @@ def _write_pointer(models_dir: Path, version: str) -> None:
 # -- what serving keeps in memory -------------------------------------------------------
 
 
-class _Lru:
-    """A small thread-safe LRU map."""
-
-    def __init__(self, size: int) -> None:
-        self._items: OrderedDict[Any, Any] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        with self._lock:
-            if key not in self._items:
-                return default
-            self._items.move_to_end(key)
-            return self._items[key]
-
-    def put(self, key: Any, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
 @dataclass(frozen=True)
 class CatalogProduct:
     """What serving needs of a product: its words, its chart and its stock per size."""
@@ -355,7 +332,9 @@ class CatalogSnapshot:
     products: Mapping[str, CatalogProduct]
     charts: Mapping[str, SizeChart]
     #: (chart id, body) -> the sizes that fit; lives and dies with this snapshot.
-    fits: _Lru = field(default_factory=lambda: _Lru(8192), repr=False, compare=False)
+    fits: LruCache[tuple[str, _Body], str | None] = field(
+        default_factory=lambda: LruCache(8192), repr=False, compare=False
+    )
 
 
 @dataclass(frozen=True)
@@ -417,9 +396,6 @@ class ItemTable:
             index={item: i for i, item in enumerate(item_ids)},
             codes=codes,
         )
-
-
-_MISSING = object()
 
 
 class Serving:
@@ -641,25 +617,22 @@ def _fitting_size(
 ) -> str | None:
     """The size the size recommender picks for this body on this chart (None when the
     body lacks the zones the chart needs). Cached per (catalogue snapshot, chart, body)."""
-    key = (chart_id, body)
-    cached = catalog.fits.get(key, _MISSING)
-    if cached is not _MISSING:
-        return None if cached is None else str(cached)
     chart = catalog.charts[chart_id]
-    size: str | None
-    try:
-        assembled = assemble_body(
-            dict(body.values_cm),
-            body.weight_kg,
-            body.sex or chart.sex,
-            chart.zones,
-            serving.estimator_path,
-        )
-        size = recommended_size(chart, assembled, body.preference)
-    except NotEnoughMeasurements:
-        size = None
-    catalog.fits.put(key, size)
-    return size
+
+    def pick() -> str | None:
+        try:
+            assembled = assemble_body(
+                dict(body.values_cm),
+                body.weight_kg,
+                body.sex or chart.sex,
+                chart.zones,
+                serving.estimator_path,
+            )
+            return recommended_size(chart, assembled, body.preference)
+        except NotEnoughMeasurements:
+            return None
+
+    return catalog.fits.get_or_make((chart_id, body), pick)
 
 
 def _fit_size(
@@ -682,18 +655,6 @@ def _fit_size(
 def _check_k(k: int) -> None:
     if not 1 <= k <= MAX_K:
         raise InputError(f"k must be 1-{MAX_K}; got {k}", field="k")
-
-
-def _top(scores: NDArray[np.float64], n: int) -> list[int]:
-    """Indexes of the ``n`` highest finite scores, best first (ties: item order)."""
-    finite = np.flatnonzero(np.isfinite(scores))
-    if not len(finite) or n < 1:
-        return []
-    if len(finite) > n:
-        part = np.argpartition(-scores[finite], n - 1)[:n]
-        finite = finite[part]
-    order = np.lexsort((finite, -scores[finite]))
-    return [int(i) for i in finite[order]]
 
 
 def _title(catalog: CatalogSnapshot, product_id: str) -> str:
@@ -763,7 +724,7 @@ def recommend_for_shopper(
         scores = np.where(table.in_stock, table.popularity, -np.inf)
         seen = [table.index[i] for i in history_ids if i in table.index]
         scores[seen] = -np.inf
-        candidates = [(i, float(scores[i])) for i in _top(scores, window)]
+        candidates = [(i, float(scores[i])) for i in top_indices(scores, window)]
 
     chosen: list[tuple[int, float, str | None]] = []
     for index, score in candidates:
@@ -842,7 +803,7 @@ def _pad_by_popularity(
     scores = np.where(mask, table.popularity, -np.inf)
     if taken:
         scores[list(taken)] = -np.inf
-    return [(i, 0.0) for i in _top(scores, n)]
+    return [(i, 0.0) for i in top_indices(scores, n)]
 
 
 def similar_products(
@@ -865,7 +826,7 @@ def similar_products(
     sims = (behaviour / best if best > 0 else behaviour) + 0.5 * content * same_category
     scores = np.where(mask & (sims > 0), sims, -np.inf)
     items = []
-    picked = _top(scores, k)
+    picked = top_indices(scores, k)
     for index in picked:
         if behaviour[index] > 0:
             reason = f"shoppers who looked at {product.title} also looked at this"
@@ -935,7 +896,7 @@ def outfit(session: Session, serving: Serving, product_id: str, k: int = 6) -> d
     sim_best = sims[other].max(initial=0.0)
     sim_norm = sims / sim_best if sim_best > 0 else sims
     score = co_norm + OUTFIT_SIMILARITY_WEIGHT * sim_norm
-    ranked = _top(np.where(other & (score > 0), score, -np.inf), len(table.item_ids))
+    ranked = top_indices(np.where(other & (score > 0), score, -np.inf), len(table.item_ids))
 
     by_category: dict[int, list[int]] = {}
     for index in ranked:

@@ -6,8 +6,6 @@ with the store (charts, products, shoppers' consented measurements, events).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from fitroom.errors import InputError, NotEnoughMeasurements
 from fitroom.services import body_scans, catalog
+from fitroom.services.lru import LruCache
 from fitroom.sizing.charts import SizeChart
 from fitroom.sizing.estimate import load_estimator
 from fitroom.sizing.recommend import (
@@ -217,30 +216,8 @@ def estimate_measurements(
 # -- returns learning -------------------------------------------------------------------
 
 
-class _OffsetCache:
-    """Offsets keyed by (scope, id, newest event id): recomputed only after new events."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self._items: OrderedDict[tuple[str, str, str, int], OffsetEstimate] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str, str, int]) -> OffsetEstimate | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: tuple[str, str, str, int], value: OffsetEstimate) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-_offsets = _OffsetCache()
+#: Offsets keyed by (scope, id, newest event id): recomputed only after new events.
+_offsets: LruCache[tuple[str, str, str, int], OffsetEstimate] = LruCache(4096)
 
 
 def _db_key(session: Session) -> str:
