@@ -113,3 +113,36 @@ def test_recurrent_model_gets_dynamic_int8(tmp_path: Path) -> None:
     assert result.mode is QuantizationMode.dynamic
     assert result.op_counts["GRU"] == 1
     assert result.size_bytes < fp32.stat().st_size
+
+
+def test_keep_float_leaves_a_branch_in_fp32(tmp_path: Path) -> None:
+    from fitroom.compress.quantize import nodes_reading
+    from fitroom.superres.models import FitSR, serving_form
+
+    torch.manual_seed(0)
+    model = serving_form(FitSR(scale=2, blocks=1, features=4))
+    spec = InputSpec("input", (1, 3, 16, 16), dynamic_axes={2: "h", 3: "w"})
+    fp32 = export_onnx(model, [spec], tmp_path / "sr.onnx")
+    branch = nodes_reading(fp32, "bicubic.kernels")
+    graph = onnx.load(str(fp32)).graph
+    by_name = {n.name: n for n in graph.node}
+    # The skip's conv and the add that joins it to the learned detail (the output).
+    assert [by_name[n].op_type for n in branch] == ["Conv", "Add"]
+    assert by_name[branch[1]].output[0] == graph.output[0].name
+    feeds = [
+        {"input": np.random.default_rng(i).random((1, 3, 16, 16), np.float32)} for i in range(4)
+    ]
+    int8 = quantize_onnx(fp32, tmp_path / "sr.int8.onnx", calibration=feeds, keep_float=branch)
+    quantized = {n.name: n for n in onnx.load(str(int8.path)).graph.node}
+    # Still a float Conv reading the float kernels, and a float Add; the rest is QDQ.
+    assert quantized[branch[0]].op_type == "Conv"
+    assert any(i.endswith("bicubic.kernels") for i in quantized[branch[0]].input)
+    assert quantized[branch[1]].op_type == "Add"
+    assert sum(n.op_type == "DequantizeLinear" for n in quantized.values()) > 4
+    unkept = quantize_onnx(fp32, tmp_path / "all.int8.onnx", calibration=feeds)
+    kernels_read = [
+        n.op_type
+        for n in onnx.load(str(unkept.path)).graph.node
+        if any("bicubic.kernels" in i for i in n.input)
+    ]
+    assert "DequantizeLinear" in kernels_read  # without keep_float: INT8 weights

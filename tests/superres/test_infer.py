@@ -9,14 +9,15 @@ import pytest
 import torch
 from PIL import Image
 
-from fitroom.errors import ImageTooLarge, InvalidImage
+from fitroom.errors import ImageTooLarge, InvalidImage, ModelError
 from fitroom.superres.infer import (
     UpscalePipeline,
     decode_image,
     encode_image,
+    output_to_uint8_hwc,
     tiled_upscale,
 )
-from fitroom.superres.models import Bicubic, FitSR, receptive_radius_px
+from fitroom.superres.models import Bicubic, FitSR, receptive_radius_px, serving_form
 
 
 def torch_predict(model: torch.nn.Module):  # type: ignore[no-untyped-def]
@@ -35,24 +36,67 @@ def tiny_net() -> FitSR:
     return FitSR(scale=2, blocks=2, features=8)
 
 
-def test_tiled_equals_untiled(tiny_net: FitSR) -> None:
+def reference_uint8(model: torch.nn.Module, lr: np.ndarray) -> np.ndarray:
+    """The model's whole-image output, shuffled in torch, rounded to 8-bit H x W x 3."""
+    with torch.inference_mode():
+        image = model.eval()(torch.from_numpy(lr[None]))[0].numpy()
+    return np.clip(np.round(image * 255.0), 0, 255).astype(np.uint8).transpose(1, 2, 0)
+
+
+@pytest.mark.parametrize("form", ["image", "phases"])
+def test_tiled_equals_untiled(tiny_net: FitSR, form: str) -> None:
     lr = np.random.default_rng(0).uniform(0, 1, size=(3, 37, 53)).astype(np.float32)
-    predict = torch_predict(tiny_net)
-    whole = predict(lr[None])[0]
+    predict = torch_predict(tiny_net if form == "image" else serving_form(tiny_net))
+    whole = reference_uint8(tiny_net, lr)
     halo = receptive_radius_px(tiny_net)
     tiled = tiled_upscale(predict, lr, 2, tile_px=16, halo_px=halo)
-    assert tiled.shape == whole.shape == (3, 74, 106)
-    assert np.abs(tiled - whole).max() < 1e-3
+    assert tiled.shape == whole.shape == (74, 106, 3)
+    # Equal up to a float rounding tie (at most one 8-bit level, on very few pixels).
+    diff = np.abs(tiled.astype(int) - whole.astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
     # The check can fail: without a halo the tile borders differ (visible seams).
     seams = tiled_upscale(predict, lr, 2, tile_px=16, halo_px=0)
-    assert np.abs(seams - whole).max() > 1e-3
+    assert np.abs(seams.astype(int) - whole.astype(int)).max() > 1
 
 
 def test_tiles_with_a_one_pixel_remainder(tiny_net: FitSR) -> None:
     lr = np.random.default_rng(1).uniform(0, 1, size=(3, 17, 33)).astype(np.float32)
-    predict = torch_predict(tiny_net)
+    predict = torch_predict(serving_form(tiny_net))
     tiled = tiled_upscale(predict, lr, 2, tile_px=16, halo_px=receptive_radius_px(tiny_net))
-    np.testing.assert_allclose(tiled, predict(lr[None])[0], atol=1e-3)
+    assert np.abs(tiled.astype(int) - reference_uint8(tiny_net, lr).astype(int)).max() <= 1
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_phases_interleave_like_pixel_shuffle(scale: int) -> None:
+    # Values outside [0, 1] too: both must clamp the same way.
+    rng = np.random.default_rng(scale)
+    phases = rng.uniform(-0.2, 1.2, size=(3 * scale * scale, 7, 9)).astype(np.float32)
+    shuffled = torch.nn.functional.pixel_shuffle(torch.from_numpy(phases)[None], scale)[0]
+    expected = np.clip(np.round(shuffled.numpy() * 255.0), 0, 255).astype(np.uint8)
+    expected = expected.transpose(1, 2, 0)
+    assert np.array_equal(output_to_uint8_hwc(phases.copy(), scale), expected)
+    assert np.array_equal(output_to_uint8_hwc(shuffled.numpy().copy(), scale), expected)
+    # Pixel (s*y + i, s*x + j) of colour c is phase c*s*s + i*s + j at (y, x).
+    y, x, i, j, c = 3, 5, scale - 1, 0, 2
+    value = phases[c * scale * scale + i * scale + j, y, x]
+    pixel = output_to_uint8_hwc(phases.copy(), scale)[scale * y + i, scale * x + j, c]
+    assert pixel == np.clip(np.round(value * 255.0), 0, 255)
+
+
+def test_an_output_of_the_wrong_shape_is_a_model_error() -> None:
+    lr = np.zeros((3, 8, 8), dtype=np.float32)
+    with pytest.raises(ModelError, match="neither the image"):
+        tiled_upscale(lambda x: np.zeros((1, 5, 8, 8), np.float32), lr, 2, 16, 0)
+
+
+def test_serving_form_is_the_model_before_its_shuffle(tiny_net: FitSR) -> None:
+    x = torch.rand(1, 3, 12, 10)
+    with torch.inference_mode():
+        phases = serving_form(tiny_net)(x)
+        assert phases.shape == (1, 12, 12, 10)
+        torch.testing.assert_close(
+            torch.nn.functional.pixel_shuffle(phases, 2), tiny_net(x), rtol=0, atol=0
+        )
 
 
 def bicubic_pipeline(scale: int = 4) -> UpscalePipeline:

@@ -72,6 +72,23 @@ def count_ops(onnx_path: Path) -> dict[str, int]:
     return dict(counts)
 
 
+def nodes_reading(onnx_path: Path, initializer_suffix: str) -> list[str]:
+    """Nodes that read an initializer whose name ends with ``initializer_suffix``,
+    and the nodes that consume their outputs (the branch and where it joins).
+
+    The exporter names initializers after the module path (``model.bicubic.kernels``),
+    so this finds a module's nodes without depending on generated node names.
+    """
+    import onnx
+
+    graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    initializers = {i.name for i in graph.initializer if i.name.endswith(initializer_suffix)}
+    readers = [n for n in graph.node if initializers.intersection(n.input)]
+    outputs = {o for n in readers for o in n.output}
+    joins = [n for n in graph.node if outputs.intersection(n.input)]
+    return [n.name for n in readers + joins]
+
+
 def choose_mode(op_counts: dict[str, int]) -> tuple[QuantizationMode, str]:
     """Static for conv-dominated graphs, dynamic for linear/recurrent ones, and why."""
     conv = sum(op_counts.get(op, 0) for op in CONV_OPS)
@@ -112,12 +129,14 @@ def quantize_onnx(
     calibration: Iterable[Feeds] | None = None,
     mode: QuantizationMode | None = None,
     per_channel: bool = True,
+    keep_float: Sequence[str] = (),
 ) -> QuantizationResult:
     """Write an INT8 copy of ``fp32_path`` to ``int8_path``; static QDQ or dynamic.
 
     ``mode=None`` chooses by op counts (:func:`choose_mode`). Static needs
     ``calibration`` (a few representative inputs: 8-100 is typical); MinMax
     calibration, signed INT8 weights per channel, unsigned INT8 activations.
+    ``keep_float`` names nodes to leave in FP32 (see :func:`nodes_reading`).
     """
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -173,6 +192,7 @@ def quantize_onnx(
                     activation_type=QuantType.QUInt8,
                     weight_type=QuantType.QInt8,
                     calibrate_method=CalibrationMethod.MinMax,
+                    nodes_to_exclude=list(keep_float),
                 )
             else:
                 quantize_dynamic(
@@ -180,6 +200,7 @@ def quantize_onnx(
                     str(int8_path),
                     per_channel=per_channel,
                     weight_type=QuantType.QInt8,
+                    nodes_to_exclude=list(keep_float),
                 )
         except (InputError, NotCompressible):
             raise

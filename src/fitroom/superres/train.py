@@ -24,7 +24,7 @@ from torch import nn
 from fitroom.errors import InputError
 from fitroom.superres.data import ImagePair, PatchSampler, list_images, make_pairs
 from fitroom.superres.metrics import psnr_y
-from fitroom.superres.models import build_model, count_parameters
+from fitroom.superres.models import ResidualBlock, build_model, count_parameters
 
 
 @dataclass
@@ -119,13 +119,25 @@ def _save_atomic(obj: Any, path: Path) -> None:
 
 
 def _load_matching(model: nn.Module, path: Path) -> int:
-    """Copy every tensor of a checkpoint whose name and shape match; return the count."""
+    """Copy every tensor of a checkpoint whose name and shape match; return the count.
+
+    Growing a trained net: residual blocks the checkpoint does not have (a FitSR with
+    more ``blocks`` than the one saved) start as the identity (their second conv is
+    zero), so the grown net computes exactly what the loaded one did and training
+    continues from there instead of from a random perturbation (Net2Net's
+    function-preserving deepening).
+    """
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     state = checkpoint.get("model", checkpoint)
     own = model.state_dict()
     matched = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     own.update(matched)
     model.load_state_dict(own)
+    for name, module in model.named_modules():
+        if isinstance(module, ResidualBlock) and f"{name}.conv1.weight" not in matched:
+            nn.init.zeros_(module.conv2.weight)
+            if module.conv2.bias is not None:
+                nn.init.zeros_(module.conv2.bias)
     return len(matched)
 
 
