@@ -74,3 +74,39 @@ def test_learning_rate_schedule() -> None:
     assert learning_rate_at(99, cfg) == pytest.approx(1e-3)
     assert learning_rate_at(1000, cfg) == pytest.approx(1e-5)  # final_lr_fraction 0.01
     assert learning_rate_at(550, cfg) == pytest.approx((1e-3 + 1e-5) / 2)
+
+
+def test_losses_have_known_values() -> None:
+    from fitroom.errors import InputError
+    from fitroom.superres.train import CHROMA_WEIGHT, make_loss
+
+    target = torch.zeros(1, 3, 4, 4)
+    grey = torch.full((1, 3, 4, 4), 0.1)  # +0.1 on R, G and B: luma only
+    assert make_loss("l1")(grey, target).item() == pytest.approx(0.1)
+    assert make_loss("l2")(grey, target).item() == pytest.approx(0.01)
+    # Y of a +0.1 grey step is 0.1 * 219/255; Cb and Cr do not move.
+    luma = 0.1 * 219.0 / 255.0
+    weight_sum = 1.0 + 2 * CHROMA_WEIGHT
+    assert make_loss("l1-luma")(grey, target).item() == pytest.approx(luma / weight_sum)
+    assert make_loss("l2-luma")(grey, target).item() == pytest.approx(luma**2 / weight_sum)
+    # A colour error the eye sees less (equal-luma blue/red swap) weighs less there.
+    swap = torch.zeros(1, 3, 4, 4)
+    swap[:, 0], swap[:, 2] = 0.1, -0.1 * 65.481 / 24.966  # Y unchanged
+    assert make_loss("l1-luma")(swap, target) < make_loss("l1")(swap, target)
+    with pytest.raises(InputError, match="unknown loss"):
+        make_loss("huber")
+
+
+def test_growing_a_net_starts_where_the_smaller_one_was(tmp_path: Path) -> None:
+    from fitroom.superres.models import FitSR
+    from fitroom.superres.train import _load_matching
+
+    torch.manual_seed(0)
+    small = FitSR(scale=2, blocks=2, features=4).eval()
+    torch.save(small.state_dict(), tmp_path / "small.pt")
+    grown = FitSR(scale=2, blocks=4, features=4).eval()
+    assert _load_matching(grown, tmp_path / "small.pt") == len(small.state_dict())
+    x = torch.rand(1, 3, 9, 11)
+    with torch.inference_mode():
+        torch.testing.assert_close(grown(x), small(x), rtol=0, atol=1e-6)
+    assert torch.count_nonzero(grown.body[3].conv1.weight) > 0  # new blocks still learn

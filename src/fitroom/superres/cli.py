@@ -64,6 +64,9 @@ def train_command(
     blocks: Annotated[int | None, typer.Option(help="fitsr: residual blocks.")] = None,
     features: Annotated[int | None, typer.Option(help="fitsr: channels.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/last.pt.")] = False,
+    loss: Annotated[
+        str, typer.Option(help="l1 | l2 | l1-luma | l2-luma (YCbCr, chroma weighted 0.25).")
+    ] = "l1",
 ) -> None:
     """Train a model on random patches (flips, rotations); writes OUT/model.pt + config."""
     from fitroom.superres.train import TrainConfig, TrainProgress, train
@@ -90,6 +93,7 @@ def train_command(
         max_minutes=max_minutes,
         init_from=str(init) if init else None,
         hyper_parameters=hyper,
+        loss=loss,
     )
     interactive = sys.stderr.isatty()
     last_val: list[float] = []
