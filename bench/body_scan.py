@@ -32,7 +32,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO_ROOT, data_dir, machine, markdown_table, write_result
-from fitroom.body.measure_model import MEASUREMENTS, load_measurement_model, model_inputs
+from fitroom.body.measure_model import (
+    MEASUREMENTS,
+    gate_passed,
+    load_measurement_model,
+    read_scan_data,
+    scan_rows,
+)
 from fitroom.body.scan import ScanPipeline
 from fitroom.errors import PhotoRejected
 
@@ -41,8 +47,7 @@ MAIN_GIRTHS = ("chest_cm", "waist_cm", "hip_cm")
 
 
 def accuracy(test_path: Path) -> str:
-    with np.load(test_path, allow_pickle=False) as raw:
-        data = {k: raw[k] for k in raw.files}
+    data = read_scan_data(test_path)
     meta = json.loads(str(data["meta_json"]))
     lines = [
         f"Test set: {meta['bodies']} synthetic bodies (`{meta['command']}`), gate outcomes "
@@ -52,23 +57,12 @@ def accuracy(test_path: Path) -> str:
     rows = []
     for variant in ("front_side", "front"):
         model = load_measurement_model(variant)
-        ok = data["ok_front_side"] if variant == "front_side" else data["ok_front"]
-        index = np.flatnonzero(ok)
+        index = gate_passed(data, variant)
         for with_extras in (True, False):
-            inputs = np.array(
-                [
-                    model_inputs(
-                        data["front"][i],
-                        data["side"][i] if variant == "front_side" else None,
-                        float(data["height_cm"][i]),
-                        float(data["weight_kg"][i]) if with_extras else None,
-                        str(data["sex"][i]) if with_extras else None,
-                    )
-                    for i in index
-                ]
-            )
-            mean, sd = model.predict(inputs, data["height_cm"][index])
-            errors = mean - data["targets_cm"][index]
+            hidden = (False, False) if with_extras else (True, True)
+            inputs, truth_cm, heights_cm = scan_rows(data, index, variant, hidden=(hidden,))
+            mean, sd = model.predict(inputs, heights_cm)
+            errors = mean - truth_cm
             mae = np.abs(errors).mean(0)
             within = (np.abs(errors) <= sd).mean(0)
             main_target, other_target = TARGETS_CM[variant]

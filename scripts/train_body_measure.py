@@ -30,29 +30,20 @@ from torch import nn
 from fitroom.body.measure_model import (
     MEASUREMENTS,
     MeasurementModel,
-    model_inputs,
+    gate_passed,
+    read_scan_data,
+    scan_rows,
     shipped_model_dir,
 )
-
-HIDE_COMBINATIONS = ((False, False), (True, False), (False, True), (True, True))
 
 
 def build_rows(
     data: dict[str, np.ndarray], index: np.ndarray, variant: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inputs, stature-ratio targets and heights for the bodies in ``index``."""
-    inputs, targets, heights = [], [], []
-    for i in index:
-        front = data["front"][i]
-        side = data["side"][i] if variant == "front_side" else None
-        height = float(data["height_cm"][i])
-        for hide_weight, hide_sex in HIDE_COMBINATIONS:
-            weight = None if hide_weight else float(data["weight_kg"][i])
-            sex = None if hide_sex else str(data["sex"][i])
-            inputs.append(model_inputs(front, side, height, weight, sex))
-            targets.append(data["targets_cm"][i] / height)
-            heights.append(height)
-    return np.array(inputs), np.array(targets), np.array(heights)
+    """Inputs, stature-ratio targets and heights for the bodies in ``index`` (each body
+    with and without weight, with and without sex: ``scan_rows``)."""
+    inputs, targets_cm, heights = scan_rows(data, index, variant)
+    return inputs, targets_cm / heights[:, None], heights
 
 
 class _Net(nn.Module):
@@ -85,7 +76,7 @@ def train_variant(
 ) -> tuple[MeasurementModel, dict[str, float]]:
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
-    ok = np.flatnonzero(data["ok_front_side"] if variant == "front_side" else data["ok_front"])
+    ok = gate_passed(data, variant)
     ok = ok[rng.permutation(ok.size)]
     n_val = max(50, ok.size // 8)
     val_index, train_index = ok[:n_val], ok[n_val:]
@@ -171,8 +162,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=shipped_model_dir())
     args = parser.parse_args()
     torch.set_num_threads(1)
-    with np.load(args.data, allow_pickle=False) as raw:
-        data = {k: raw[k] for k in raw.files}
+    data = read_scan_data(args.data)
     meta = json.loads(str(data.pop("meta_json")))
     for variant in ("front", "front_side"):
         started = time.perf_counter()

@@ -119,6 +119,43 @@ def test_drop_budget_is_relative_to_the_baseline() -> None:
     assert report.chosen == "a"
 
 
+def mae_vs_truth(predict: Predictor) -> float:
+    """Mean |output - input|: for a gain g on linspace(0, 1), exactly |g - 1| / 2."""
+    return float(np.mean(np.abs(np.asarray(predict(SIGNAL)) - SIGNAL["input"])))
+
+
+def test_error_metric_budget_counts_increases_as_worse() -> None:
+    # MAE 0 (baseline), 0.05 ("a", within 0.1 worse) and 0.2 ("b", 0.2 worse: out).
+    errors = [
+        Variant("torch fp32", ScaledIdentity(1.0, "torch", "fp32", 10)),
+        Variant("a", ScaledIdentity(1.1, "onnxruntime", "fp32", 10)),
+        Variant("b", ScaledIdentity(1.4, "onnxruntime", "fp32", 10)),
+    ]
+    timer = fake_timer({"torch fp32": 3.0, "a": 2.0, "b": 1.0})
+    budget = QualityBudget(max_drop=0.1, higher_is_better=False)
+    report = build_report(
+        errors, mae_vs_truth, SIGNAL, budget, model="toy", metric="MAE", timer=timer
+    )
+    assert report.row("a").quality == pytest.approx(0.05)
+    assert report.row("b").quality_delta == pytest.approx(0.2)
+    assert [r.within_budget for r in report.rows] == [True, True, False]
+    assert report.chosen == "a"
+    assert "at most 0.1 above the baseline (lower is better)" in report.to_markdown()
+    # Read as higher-is-better, the larger error would pass and win: direction matters.
+    wrong_way = build_report(
+        errors,
+        mae_vs_truth,
+        SIGNAL,
+        QualityBudget(max_drop=0.1),
+        model="t",
+        metric="MAE",
+        timer=timer,
+    )
+    assert wrong_way.chosen == "b"
+    with pytest.raises(InputError, match="min_score is a floor"):
+        QualityBudget(min_score=1.0, higher_is_better=False)
+
+
 def test_int8_slower_than_fp32_is_flagged_and_not_chosen() -> None:
     report = build_report(
         variants(),

@@ -22,7 +22,7 @@ from tests.compress.tiny import DATA_DIR, ship
 def test_shipped_folders_become_targets(tmp_path: Path) -> None:
     original = ship(tmp_path, "espcn_x2", "espcn", 2)
     (tmp_path / "half_written").mkdir()  # no config.json / model.pt: ignored
-    assert known_targets(tmp_path) == ["superres/espcn_x2"]
+    assert known_targets(tmp_path, body_models_dir=tmp_path / "none") == ["superres/espcn_x2"]
     (shipped,) = find_shipped_superres(tmp_path)
     assert (shipped.architecture, shipped.scale) == ("espcn", 2)
     target = get_target("superres/espcn_x2", DATA_DIR, models_dir=tmp_path)
@@ -37,9 +37,17 @@ def test_unknown_target_lists_the_known_ones(tmp_path: Path) -> None:
     ship(tmp_path, "fitsr_x4", "fitsr", 4)
     with pytest.raises(InputError) as info:
         get_target("superres/fitsr_x3", DATA_DIR, models_dir=tmp_path)
-    assert "known: superres/fitsr_x4" in info.value.message
-    assert info.value.details["known"] == ["superres/fitsr_x4"]
+    assert "known: superres/fitsr_x4, body_measure/front" in info.value.message
+    assert info.value.details["known"] == [
+        "superres/fitsr_x4",
+        "body_measure/front",
+        "body_measure/front_side",
+    ]
+    none = tmp_path / "none"
     with pytest.raises(InputError, match="none shipped yet"):
+        get_target("superres/fitsr_x4", DATA_DIR, models_dir=none, body_models_dir=none)
+    # No recommender served: recsys/sasrec is not listed, and asking says how to get one.
+    with pytest.raises(InputError, match=r"none is served yet: train one .*fitroom recsys train"):
         get_target("recsys/sasrec", DATA_DIR, models_dir=tmp_path / "empty")
 
 

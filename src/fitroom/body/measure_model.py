@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fitroom.errors import ModelError
+from fitroom.errors import InputError, ModelError
 
 #: What the model measures (ISO 8559-1 definitions in ``fitroom.body.definitions``).
 MEASUREMENTS: tuple[str, ...] = (
@@ -37,6 +37,24 @@ VARIANTS = ("front", "front_side")
 #: Height and weight are fed scaled by these (so the inputs are near 1).
 HEIGHT_SCALE_CM = 170.0
 WEIGHT_SCALE_KG = 70.0
+#: (weight hidden, sex hidden): every combination of the optional inputs the API takes.
+OPTIONAL_INPUTS_HIDDEN: tuple[tuple[bool, bool], ...] = (
+    (False, False),
+    (True, False),
+    (False, True),
+    (True, True),
+)
+#: Arrays every scan-data ``.npz`` (``scripts/make_body_scan_data.py``) holds.
+SCAN_DATA_ARRAYS = (
+    "front",
+    "side",
+    "ok_front",
+    "ok_front_side",
+    "height_cm",
+    "weight_kg",
+    "sex",
+    "targets_cm",
+)
 
 
 def model_inputs(
@@ -56,6 +74,67 @@ def model_inputs(
         1.0 if sex == "female" else 0.0,
     ]
     return np.concatenate([*parts, np.array(extra, dtype=np.float64)])
+
+
+def read_scan_data(path: Path) -> dict[str, NDArray[Any]]:
+    """The arrays of a scan-data ``.npz`` written by ``scripts/make_body_scan_data.py``.
+
+    Per body: view features (``front``, ``side``), whether each view passed the photo
+    gate (``ok_front``, ``ok_front_side``), ``height_cm``, ``weight_kg``, ``sex`` and the
+    measurements taken on the mesh (``targets_cm``, in ``MEASUREMENTS`` order).
+    """
+    if not path.is_file():
+        raise InputError(
+            f"no body-scan data at {path}; make it with python scripts/make_body_scan_data.py "
+            f"--bodies 480 --seed 4 --split test --out {path}",
+            path=str(path),
+        )
+    try:
+        with np.load(path, allow_pickle=False) as raw:
+            data = {k: raw[k] for k in raw.files}
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path} is not a body-scan .npz: {exc}", path=str(path)) from exc
+    missing = [name for name in SCAN_DATA_ARRAYS if name not in data]
+    if missing:
+        raise InputError(
+            f"{path} lacks the arrays {missing}; it was not written by "
+            "scripts/make_body_scan_data.py",
+            path=str(path),
+        )
+    return data
+
+
+def gate_passed(data: dict[str, NDArray[Any]], variant: str) -> NDArray[np.int64]:
+    """Indexes of the bodies whose photos for ``variant`` passed the quality gate."""
+    if variant not in VARIANTS:
+        raise ModelError(f"unknown measurement model variant {variant!r}; one of {VARIANTS}")
+    ok = data["ok_front_side"] if variant == "front_side" else data["ok_front"]
+    return np.flatnonzero(ok).astype(np.int64)
+
+
+def scan_rows(
+    data: dict[str, NDArray[Any]],
+    index: NDArray[np.int64],
+    variant: str,
+    hidden: tuple[tuple[bool, bool], ...] = OPTIONAL_INPUTS_HIDDEN,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Model inputs, true measurements (cm) and heights (cm) of the bodies in ``index``.
+
+    Each body gives one row per ``(weight hidden, sex hidden)`` pair in ``hidden``
+    (default: all four, as the API accepts each), body by body.
+    """
+    inputs, targets_cm, heights_cm = [], [], []
+    for i in index:
+        front = data["front"][i]
+        side = data["side"][i] if variant == "front_side" else None
+        height = float(data["height_cm"][i])
+        for hide_weight, hide_sex in hidden:
+            weight = None if hide_weight else float(data["weight_kg"][i])
+            sex = None if hide_sex else str(data["sex"][i])
+            inputs.append(model_inputs(front, side, height, weight, sex))
+            targets_cm.append(data["targets_cm"][i])
+            heights_cm.append(height)
+    return np.array(inputs), np.array(targets_cm), np.array(heights_cm)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,10 @@ class ToOpt(StrEnum):
 def compress_command(
     model: Annotated[
         str,
-        typer.Argument(help="Model to compress, e.g. superres/fitsr_x4; 'list' shows them."),
+        typer.Argument(
+            help="Model to compress, e.g. superres/fitsr_x4, body_measure/front_side, "
+            "recsys/sasrec; 'list' shows them."
+        ),
     ],
     to: Annotated[ToOpt, typer.Option("--to", help="Output: FP32 ONNX, or FP32 and INT8.")] = (
         ToOpt.onnx_int8
@@ -38,8 +41,25 @@ def compress_command(
     ] = None,
     budget: Annotated[
         float,
-        typer.Option(help="Largest quality drop accepted vs FP32, in the metric's unit (dB)."),
+        typer.Option(
+            help="How much worse than FP32 the quality may get, in the metric's unit "
+            "(dB of PSNR, cm of MAE, NDCG@10)."
+        ),
     ] = 0.1,
+    eval_data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Held-out data file of targets that read one: body_measure/* test .npz "
+            "from scripts/make_body_scan_data.py (default VAR_DIR/body_scan/test2.npz)."
+        ),
+    ] = None,
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="recsys/sasrec: a saved recommender folder (default: the served version "
+            "under VAR_DIR/models/recsys)."
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: VAR_DIR/compress/MODEL).")
     ] = None,
@@ -58,10 +78,13 @@ def compress_command(
     from fitroom.config import get_settings
 
     settings = get_settings()
+    recsys_model_dir = model_dir
+    if recsys_model_dir is None and (model == "list" or model.startswith("recsys/")):
+        recsys_model_dir = served_recommender(settings.resolved_recsys_dir)
     if model == "list":
         from fitroom.compress.targets import known_targets
 
-        names = run_or_exit(as_json, known_targets)
+        names = run_or_exit(as_json, lambda: known_targets(recsys_model_dir=recsys_model_dir))
         typer.echo(json.dumps(names) if as_json else "\n".join(names) or "none shipped yet")
         return
     result = run_or_exit(
@@ -78,6 +101,9 @@ def compress_command(
             runs,
             settings.data_dir,
             quiet=as_json,
+            var_dir=settings.var_dir,
+            eval_data=eval_data,
+            recsys_model_dir=recsys_model_dir,
         ),
     )
     if as_json:
@@ -102,6 +128,10 @@ def _compress(
     *,
     quiet: bool,
     models_dir: Path | None = None,
+    var_dir: Path | None = None,
+    eval_data: Path | None = None,
+    body_models_dir: Path | None = None,
+    recsys_model_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Run the chain on a known target; the result as plain data (for text or JSON)."""
     import torch
@@ -114,7 +144,21 @@ def _compress(
     if calibration is not None and not calibration.is_dir():
         raise InputError(f"calibration folder {calibration} does not exist", field="calibration")
     torch.set_num_threads(threads)
-    target = get_target(model, data_dir, models_dir=models_dir)
+    target = get_target(
+        model,
+        data_dir,
+        models_dir=models_dir,
+        var_dir=var_dir,
+        eval_data=eval_data,
+        body_models_dir=body_models_dir,
+        recsys_model_dir=recsys_model_dir,
+    )
+    if prune and target.fine_tune_batches is None:
+        raise InputError(
+            f"{model} is not pruned: the pruner thins convolution channels and fine-tunes "
+            "after, and this target has no fine-tuning data; leave out --prune",
+            field="prune",
+        )
 
     def progress(message: str) -> None:
         if not quiet:
@@ -134,13 +178,15 @@ def _compress(
         fine_tune_batches=target.fine_tune_batches,
         options=CompressOptions(
             to=OutputFormat(to.value),
-            budget=QualityBudget(max_drop=budget),
+            budget=QualityBudget(max_drop=budget, higher_is_better=target.higher_is_better),
             prune_ratios=tuple(prune),
             fine_tune_steps=fine_tune_steps if prune else 0,
             threads=threads,
             timed_runs=runs,
+            equivalence_tolerance=target.equivalence_tolerance,
         ),
         progress=progress,
+        notes=[target.definition] if target.definition else [],
     )
     return {
         **result.report.to_dict(),
@@ -150,3 +196,11 @@ def _compress(
         "report_md": str(out / "report.md"),
         "report_json": str(out / "report.json"),
     }
+
+
+def served_recommender(recsys_dir: Path) -> Path | None:
+    """The folder of the recommender version the API serves (None before any training)."""
+    from fitroom.services.recommendations import current_version
+
+    version = current_version(recsys_dir)
+    return recsys_dir / version if version else None

@@ -1,4 +1,4 @@
-"""Quality functions the compression report scores variants with (higher is better).
+"""Quality functions the compression report scores variants with.
 
 A quality function takes a *predictor* (named input arrays in, the first output array
 out: a torch module or an ONNX Runtime session behind one signature) and returns one
@@ -22,7 +22,8 @@ from fitroom.errors import InputError
 Feeds = Mapping[str, npt.NDArray[Any]]
 #: One inference call: feeds in, the model's first output out.
 Predictor = Callable[[Feeds], npt.NDArray[Any]]
-#: A score of a predictor where higher is better (dB, accuracy, -error...).
+#: A score of a predictor: higher is better (dB, NDCG) unless the report's
+#: ``QualityBudget(higher_is_better=False)`` says it is an error (a MAE in cm).
 QualityFn = Callable[[Predictor], float]
 
 

@@ -167,8 +167,12 @@ def compress_model(
     options: CompressOptions | None = None,
     timer: LatencyTimer | None = None,
     progress: Callable[[str], None] | None = None,
+    notes: Sequence[str] = (),
 ) -> CompressionResult:
-    """Run the whole chain on ``model``; see the module docstring for the steps."""
+    """Run the whole chain on ``model``; see the module docstring for the steps.
+
+    ``notes`` open the report's notes (e.g. the exact definition of ``metric``).
+    """
     options = options or CompressOptions()
     say = progress or (lambda _message: None)
     # 1. Check every input before any compute.
@@ -180,7 +184,7 @@ def compress_model(
     quantization: dict[str, QuantizationResult] = {}
     pruning: list[PruningSummary] = []
     variants = [Variant("torch fp32", TorchBackend(model, threads=options.threads))]
-    notes: list[str] = []
+    report_notes: list[str] = list(notes)
 
     def export_and_quantize(
         network: nn.Module, stem: str, label: str, *, quantize: bool = True
@@ -241,7 +245,7 @@ def compress_model(
             loss_fn=fine_tune_loss or F.l1_loss,
         )
         export_and_quantize(control, "model.finetuned", CONTROL_LABEL, quantize=False)
-        notes.append(
+        report_notes.append(
             f"Control: the unpruned model fine-tuned with the same {options.fine_tune_steps} "
             "steps and data; compare pruned rows with it to separate the effect of pruning "
             "from that of the extra training."
@@ -253,7 +257,7 @@ def compress_model(
         try:
             pruned = prune_channels(model, ratio)
         except NotCompressible as exc:
-            notes.append(f"Pruning {percent}%: not possible ({exc.message}).")
+            report_notes.append(f"Pruning {percent}%: not possible ({exc.message}).")
             continue
         first_loss, last_loss = math.nan, math.nan
         if fine_tuning and fine_tune_batches is not None:
@@ -286,7 +290,7 @@ def compress_model(
                 fine_tune_loss_last=last_loss,
             )
         )
-        notes.append(
+        report_notes.append(
             f"Pruned {percent}%: {len(pruned.layers)} conv layers thinned, parameters "
             f"{pruned.parameters_before} -> {pruned.parameters_after}; fine-tuned "
             f"{options.fine_tune_steps} steps."
@@ -304,7 +308,7 @@ def compress_model(
         warmup_runs=options.warmup_runs,
         timed_runs=options.timed_runs,
         timer=timer,
-        notes=notes,
+        notes=report_notes,
     )
     (out_dir / "report.md").write_text(f"# Compression of {model_name}\n\n" + report.to_markdown())
     (out_dir / "report.json").write_text(report.to_json())

@@ -48,31 +48,47 @@ class Variant:
 
 @dataclass(frozen=True)
 class QualityBudget:
-    """What quality loss is acceptable (higher scores are better).
+    """What quality loss is acceptable, in the metric's own unit and direction.
 
-    ``max_drop``: at most this much below the baseline (e.g. 0.1 dB below FP32).
+    ``higher_is_better``: True for scores such as PSNR or NDCG, False for errors such
+    as a mean absolute error in cm.
+    ``max_drop``: at most this much worse than the baseline (0.1 dB below FP32's PSNR;
+    0.1 cm above FP32's error).
     ``min_score``: at least this score, for metrics where the baseline is a perfect
-    score (PSNR of outputs against FP32's own is infinite).
+    score (PSNR of outputs against FP32's own is infinite); higher-is-better only.
     """
 
     max_drop: float | None = None
     min_score: float | None = None
+    higher_is_better: bool = True
 
     def __post_init__(self) -> None:
         if self.max_drop is not None and not self.max_drop >= 0:
             raise InputError(f"quality budget must be >= 0; got {self.max_drop}")
+        if self.min_score is not None and not self.higher_is_better:
+            raise InputError(
+                "min_score is a floor for higher-is-better metrics; for an error metric "
+                "give max_drop (how much worse than the baseline is accepted)"
+            )
 
     def allows(self, score: float, baseline: float) -> bool:
         if math.isnan(score):
             return False
-        if self.max_drop is not None and not score >= baseline - self.max_drop:
-            return False
+        if self.max_drop is not None:
+            # Written as bounds, not differences, so infinite scores compare as such.
+            if self.higher_is_better and not score >= baseline - self.max_drop:
+                return False
+            if not self.higher_is_better and not score <= baseline + self.max_drop:
+                return False
         return self.min_score is None or score >= self.min_score
 
     def describe(self) -> str:
         parts = []
         if self.max_drop is not None:
-            parts.append(f"at most {self.max_drop:g} below the baseline")
+            if self.higher_is_better:
+                parts.append(f"at most {self.max_drop:g} below the baseline")
+            else:
+                parts.append(f"at most {self.max_drop:g} above the baseline (lower is better)")
         if self.min_score is not None:
             parts.append(f"at least {self.min_score:g}")
         return " and ".join(parts) or "none (any quality)"

@@ -5,12 +5,20 @@ domain. This adapter does: for each model fitroom ships it says how to build it 
 its weights, its inputs (shape and dynamic axes), which data calibrates INT8, which data
 evaluates it and with which metric, and what to fine-tune a pruned copy on.
 
-Today: the super-resolution models shipped under ``models_dir/superres/<name>/``
-(``model.pt`` + ``config.json`` written by ``fitroom.superres.train``), scored by Set5
-Y-PSNR and calibrated on T91 low-resolution images, both under the data folder
-(``FITROOM_DATA_DIR``, default ``../shared/data``). The recommendation and
-body-measurement models get an entry here when they land. Domain modules are imported
-lazily, so a missing domain only affects its own targets.
+Targets:
+
+- ``superres/<name>``: the super-resolution models shipped under
+  ``models_dir/superres/<name>/`` (``model.pt`` + ``config.json`` written by
+  ``fitroom.superres.train``), scored by Set5 Y-PSNR and calibrated on T91
+  low-resolution images, both under the data folder (``FITROOM_DATA_DIR``, default
+  ``../shared/data``). Defined here.
+- ``body_measure/<variant>``: the shipped measurement MLPs, scored by the test-set
+  MAE in cm (lower is better); ``body_target.py``.
+- ``recsys/sasrec``: the SASRec network of a saved recommender (the served one), scored
+  by leave-last-out NDCG@10 on the shopper histories it was fitted on;
+  ``recsys_target.py``. Listed only when such a recommender exists.
+
+Domain modules are imported lazily, so a missing domain only affects its own targets.
 """
 
 from __future__ import annotations
@@ -56,8 +64,11 @@ class CompressionTarget:
 
     ``calibration(folder)`` returns INT8 calibration feeds (from ``folder`` when given,
     else the target's default set); ``quality()`` returns the task metric as a
-    :data:`QualityFn`; ``fine_tune_batches()`` yields (input, truth) tensors for the
-    short fine-tuning after pruning; ``latency_feeds`` is the fixed input timed.
+    :data:`QualityFn`, higher better unless ``higher_is_better`` is False (an error);
+    ``fine_tune_batches()`` yields (input, truth) tensors for the short fine-tuning
+    after pruning (None: the model is not pruned); ``latency_feeds`` is the fixed input
+    timed. ``equivalence_tolerance`` bounds |torch - ONNX FP32| in the output's unit;
+    ``definition`` says exactly what ``metric`` measures (it opens the report's notes).
     """
 
     name: str
@@ -69,6 +80,9 @@ class CompressionTarget:
     real_feeds: Callable[[], list[Feeds]]
     latency_feeds: Callable[[], Feeds]
     fine_tune_batches: Callable[[], Iterator[tuple[Tensor, Tensor]]] | None = None
+    higher_is_better: bool = True
+    equivalence_tolerance: float = 1e-4
+    definition: str = ""
 
 
 def superres_models_dir() -> Path:
@@ -255,16 +269,60 @@ def superres_target(model: ShippedModel, data_dir: Path) -> CompressionTarget:
     )
 
 
-def known_targets(models_dir: Path | None = None) -> list[str]:
-    """Names of every model ``fitroom compress`` can take today."""
+def known_targets(
+    models_dir: Path | None = None,
+    *,
+    body_models_dir: Path | None = None,
+    recsys_model_dir: Path | None = None,
+) -> list[str]:
+    """Names of every model ``fitroom compress`` can take today.
+
+    ``models_dir``: the super-resolution models folder (default: the shipped one);
+    ``body_models_dir``: the measurement models folder (default: the shipped one);
+    ``recsys_model_dir``: a saved recommender (the served version); ``recsys/sasrec``
+    is listed when it holds a SASRec network.
+    """
+    from fitroom.compress.body_target import body_measure_targets
+    from fitroom.compress.recsys_target import RECSYS_SASREC, holds_sasrec
+
     try:
-        return [m.name for m in find_shipped_superres(models_dir)]
+        names = [m.name for m in find_shipped_superres(models_dir)]
     except ModelError:
-        return []
+        names = []
+    body_root = body_models_dir or _shipped_body_models_dir()
+    names += [
+        name
+        for name in body_measure_targets()
+        if (body_root / name.split("/", 1)[1] / "config.json").is_file()
+    ]
+    if recsys_model_dir is not None and holds_sasrec(recsys_model_dir):
+        names.append(RECSYS_SASREC)
+    return names
 
 
-def get_target(name: str, data_dir: Path, models_dir: Path | None = None) -> CompressionTarget:
-    """The target called ``name``; InputError listing the known ones when there is none."""
+def _shipped_body_models_dir() -> Path:
+    from fitroom.body.measure_model import shipped_model_dir
+
+    return shipped_model_dir()
+
+
+def get_target(
+    name: str,
+    data_dir: Path,
+    models_dir: Path | None = None,
+    *,
+    var_dir: Path | None = None,
+    eval_data: Path | None = None,
+    body_models_dir: Path | None = None,
+    recsys_model_dir: Path | None = None,
+) -> CompressionTarget:
+    """The target called ``name``; InputError listing the known ones when there is none.
+
+    ``eval_data``: the held-out set of targets that read one from a file
+    (``body_measure/*``: a test ``.npz``, default ``VAR_DIR/body_scan/test2.npz`` with
+    ``var_dir`` default ``var``). ``recsys_model_dir``: the saved recommender whose
+    SASRec ``recsys/sasrec`` compresses (normally the served version).
+    """
     if name.startswith(SUPERRES_PREFIX):
         try:
             import fitroom.superres.models  # noqa: F401
@@ -273,7 +331,23 @@ def get_target(name: str, data_dir: Path, models_dir: Path | None = None) -> Com
         for model in find_shipped_superres(models_dir):
             if model.name == name:
                 return superres_target(model, data_dir)
-    known = known_targets(models_dir)
+    from fitroom.compress.body_target import (
+        BODY_MEASURE_PREFIX,
+        BODY_SCAN_TEST_DATA,
+        body_measure_target,
+    )
+    from fitroom.compress.recsys_target import RECSYS_SASREC, sasrec_target
+
+    known = known_targets(
+        models_dir, body_models_dir=body_models_dir, recsys_model_dir=recsys_model_dir
+    )
+    if name.startswith(BODY_MEASURE_PREFIX) and name in known:
+        variant = name.removeprefix(BODY_MEASURE_PREFIX)
+        default_var_dir = var_dir if var_dir is not None else Path("var")
+        test_data = eval_data or default_var_dir / BODY_SCAN_TEST_DATA
+        return body_measure_target(variant, test_data, body_models_dir)
+    if name == RECSYS_SASREC:
+        return sasrec_target(recsys_model_dir)
     raise InputError(
         f"unknown model {name!r}; known: {', '.join(known) if known else 'none shipped yet'}",
         field="model",

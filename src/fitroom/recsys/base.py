@@ -143,6 +143,10 @@ class Recommender(ABC):
         except KeyError:
             raise UnknownItem(item_id) from None
 
+    def fitted_histories(self) -> dict[str, History]:
+        """Every shopper's history as fitted (shopper id -> item indexes, oldest first)."""
+        return dict(self._histories)
+
     def history_of(self, shopper_id: str) -> History:
         """The shopper's history as fitted (empty for a shopper the model never saw)."""
         return self._histories.get(shopper_id, np.zeros(0, np.int64))

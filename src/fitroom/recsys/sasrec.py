@@ -89,6 +89,14 @@ def _pad_left(seqs: Sequence[NDArray[Any]], length: int) -> NDArray[Any]:
     return out
 
 
+def pad_left_to(seqs: Sequence[NDArray[Any]], length: int) -> NDArray[Any]:
+    """Rows of item indexes + 1, left-padded with 0 to exactly ``length`` (the fixed
+    width of an exported network's input; ``SASRec.score`` pads to the longest row)."""
+    rows = _pad_left(seqs, length)
+    padded: NDArray[Any] = np.pad(rows, ((0, 0), (length - rows.shape[1], 0)))
+    return padded
+
+
 class SASRec(Recommender):
     """Next-item transformer; see the module docstring."""
 

@@ -1,0 +1,61 @@
+"""Scan-data files (scripts/make_body_scan_data.py): read, gate, and turned into rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fitroom.body.measure_model import (
+    HEIGHT_SCALE_CM,
+    WEIGHT_SCALE_KG,
+    gate_passed,
+    read_scan_data,
+    scan_rows,
+)
+from fitroom.errors import InputError
+
+
+def two_bodies() -> dict[str, np.ndarray]:
+    return {
+        "front": np.array([[0.1, 0.2], [0.3, 0.4]]),
+        "side": np.array([[0.5, 0.6], [0.7, 0.8]]),
+        "ok_front": np.array([True, True]),
+        "ok_front_side": np.array([False, True]),
+        "height_cm": np.array([170.0, 153.0]),
+        "weight_kg": np.array([70.0, 56.0]),
+        "sex": np.array(["male", "female"]),
+        "targets_cm": np.array([[90.0] * 8, [80.0] * 8]),
+    }
+
+
+def test_rows_cover_every_optional_input_combination(tmp_path: Path) -> None:
+    np.savez(tmp_path / "scan.npz", **two_bodies())
+    data = read_scan_data(tmp_path / "scan.npz")
+    index = gate_passed(data, "front_side")
+    assert index.tolist() == [1]  # body 0's side photo was refused
+    inputs, truth_cm, heights_cm = scan_rows(data, index, "front_side")
+    assert inputs.shape == (4, 2 + 2 + 5) and heights_cm.tolist() == [153.0] * 4
+    assert truth_cm.tolist() == [[80.0] * 8] * 4
+    height, weight = 153.0 / HEIGHT_SCALE_CM, 56.0 / WEIGHT_SCALE_KG
+    # (weight, weight given, male, female) with: both, no weight, no sex, neither.
+    assert inputs[:, :4].tolist() == [[0.3, 0.4, 0.7, 0.8]] * 4
+    assert inputs[:, 4:].tolist() == [
+        [height, weight, 1.0, 0.0, 1.0],
+        [height, 0.0, 0.0, 0.0, 1.0],
+        [height, weight, 1.0, 0.0, 0.0],
+        [height, 0.0, 0.0, 0.0, 0.0],
+    ]
+    front_only, _, _ = scan_rows(data, gate_passed(data, "front"), "front", hidden=((True, True),))
+    assert front_only.shape == (2, 2 + 5)
+
+
+def test_files_that_are_not_scan_data_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"make it with python scripts/make_body_scan_data\.py"):
+        read_scan_data(tmp_path / "missing.npz")
+    arrays = two_bodies()
+    del arrays["targets_cm"]
+    np.savez(tmp_path / "partial.npz", **arrays)
+    with pytest.raises(InputError, match=r"lacks the arrays \['targets_cm'\]"):
+        read_scan_data(tmp_path / "partial.npz")
