@@ -237,3 +237,23 @@ def test_output_psnr_quality_known_answer(tmp_path: Path) -> None:
 
     # MSE = 0.01, peak = range of the reference = 1 -> 20 dB.
     assert quality(off_by_a_tenth) == pytest.approx(20.0)
+
+
+def test_a_reference_row_is_measured_but_never_chosen() -> None:
+    # The pruning control (same model, fine-tuned longer) is a comparison, not a
+    # compression: even when it times fastest and is within budget it is not chosen.
+    control = Variant(
+        "control onnx fp32", ScaledIdentity(1.0, "onnxruntime", "fp32", 4000), candidate=False
+    )
+    report = build_report(
+        [*variants()[:2], control],
+        quality_vs_truth,
+        SIGNAL,
+        QualityBudget(max_drop=0.1),
+        model="toy",
+        metric="PSNR (dB)",
+        timer=fake_timer({"torch fp32": 10.0, "onnx fp32": 5.0, "control onnx fp32": 4.0}),
+    )
+    assert report.row("control onnx fp32").within_budget
+    assert not report.row("control onnx fp32").candidate
+    assert report.chosen == "onnx fp32"

@@ -206,6 +206,7 @@ def compress_model(
                 f"{label}onnx fp32",
                 OnnxRuntimeBackend(fp32_path, threads=options.threads),
                 note=f"max |torch - onnx| = {check.max_abs_diff:.2g}",
+                candidate=label != CONTROL_LABEL,
             )
         )
         if not (int8 and quantize):

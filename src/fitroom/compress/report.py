@@ -44,6 +44,9 @@ class Variant:
     note: str = ""
     #: For an INT8 variant: the FP32 variant it was quantized from (its speed reference).
     fp32_source: str | None = None
+    #: False for a reference row that is measured but never chosen (the pruning
+    #: control: the same model, only fine-tuned longer, is not a compression).
+    candidate: bool = True
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class VariantRow:
     #: An INT8 variant that is slower than the FP32 variant of the same runtime.
     int8_slower_than_fp32: bool
     note: str = ""
+    candidate: bool = True
 
 
 @dataclass(frozen=True)
@@ -234,8 +238,8 @@ def _p90(values: Sequence[float]) -> float:
 
 
 def choose_fastest(rows: Sequence[VariantRow]) -> str | None:
-    """The fastest (lowest median latency) row within the budget; None if none is."""
-    allowed = [r for r in rows if r.within_budget]
+    """The fastest (lowest median latency) candidate row within the budget, or None."""
+    allowed = [r for r in rows if r.within_budget and r.candidate]
     if not allowed:
         return None
     return min(allowed, key=lambda r: (r.latency_ms_median, r.size_bytes)).name
@@ -309,6 +313,7 @@ def build_report(
                 int8_slower_than_fp32=v.backend.precision == "int8"
                 and medians[v.name] > fp32_reference,
                 note=v.note,
+                candidate=v.candidate,
             )
         )
     threads = max(v.backend.threads for v in variants)
