@@ -45,6 +45,7 @@ from fitroom.compress.distill import (
     distill,
 )
 from fitroom.compress.pipeline import (
+    CONTROL_LABEL,
     CompressionResult,
     CompressOptions,
     OutputFormat,
@@ -247,6 +248,7 @@ def variants_at(result: CompressionResult, model: nn.Module, threads: int) -> li
                 name,
                 OnnxRuntimeBackend(path, threads=threads, precision=precision),
                 fp32_source=source,
+                candidate=not name.startswith(CONTROL_LABEL),
             )
         )
     return variants
