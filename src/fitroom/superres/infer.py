@@ -125,7 +125,8 @@ def export_onnx_forms(
     1 x 3 x h x w float32 in [0, 1]). A FitSR's global bicubic skip (its conv and the
     add that joins it to the learned detail) stays FP32: it carries most of each
     output value, so 8-bit error there lands straight in the image (x4 Set5: -0.078
-    dB vs FP32 quantized, -0.046 dB kept FP32, for about 1 ms).
+    dB vs FP32 quantized, -0.046 dB kept FP32; about 3 ms more at one thread, measured
+    on a shared CPU).
     """
     from fitroom.compress.export import InputSpec, check_equivalence, export_onnx
     from fitroom.compress.quantize import QuantizationMode, nodes_reading, quantize_onnx
