@@ -237,3 +237,36 @@ class PhotoTooDark(PhotoRejected):
 class PhotoTooBlurry(PhotoRejected):
     type_slug = "photo-too-blurry"
     title = "Photo too blurry"
+
+
+class UnsupportedCategory(InputError):
+    """A garment category the try-on cannot dress (it knows upper, lower and dress)."""
+
+    type_slug = "unsupported-category"
+    title = "Unsupported garment category"
+
+
+class GarmentRejected(InputError):
+    """A garment photo the try-on cannot prepare; ``advice`` says what photo works."""
+
+    type_slug = "garment-rejected"
+    title = "Garment photo cannot be used"
+
+    def __init__(self, message: str, *, advice: str, **details: Any) -> None:
+        super().__init__(message, advice=advice, **details)
+        self.advice = advice
+
+
+class GarmentBackgroundBusy(GarmentRejected):
+    type_slug = "garment-background-busy"
+    title = "Garment photo background is not plain"
+
+
+class NoGarmentFound(GarmentRejected):
+    type_slug = "no-garment"
+    title = "No garment found in the photo"
+
+
+class PersonFacingAway(PhotoRejected):
+    type_slug = "person-facing-away"
+    title = "Person facing away from the camera"

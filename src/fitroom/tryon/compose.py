@@ -1,0 +1,440 @@
+"""Photo try-on: put a prepared garment on a person photo.
+
+Steps (each a function below, composed by ``try_on``):
+
+1. ``repaint_region``: the part of the photo the new garment replaces: the flat-grey
+   agnostic region when the input has one, else VITON-HD's pose geometry widened by
+   the person's own clothing between the shoulders and hips.
+2. ``fill_background``: inpaint the region from the background around the person, so
+   where the new garment is smaller than the old one, background shows, not the old
+   shirt.
+3. ``paint_skin``: neck, bare arms and hands inside the region, in the face's skin
+   colour with a soft shading gradient.
+4. ``garment_targets`` + ``warp.warp_to``: the garment's body panel warped by a
+   thin-plate spline from its landmarks onto body targets (shoulder tips, armpits, hem
+   corners; scale from the shoulder width, the garment's own proportions), each sleeve
+   warped separately along the arm (shoulder, elbow, wrist) so it follows the arm.
+5. ``transfer_shading``: folds and light of the person's original clothing (band-passed
+   lightness) modulate the garment; skipped on a grey agnostic input (nothing to take).
+6. Occlusion and blending: the head and hands outside the region stay in front; the
+   garment's edge is feathered over 2-3 pixels.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from fitroom.tryon.garment import PreparedGarment
+from fitroom.tryon.person import BodyLayout, grey_region, pose_region, skin_colour
+from fitroom.tryon.warp import warp_to
+
+#: Garment shoulder tips sit this share of the shoulder-joint distance above the joints
+#: and outside them (calibrated on the VITON-HD sample's worn garment).
+TIP_UP = 0.16
+TIP_OUT = 0.03
+#: A worn garment is narrower and a little shorter than laid flat (it wraps the body).
+WORN_WIDTH = 0.90
+WORN_LENGTH = 0.94
+#: Arm half-widths as shares of the shoulder-joint distance (upper arm, forearm).
+UPPER_ARM_HALF = 0.12
+FOREARM_HALF = 0.09
+#: Inpainting runs at this fraction of the photo's size (background is smooth).
+INPAINT_SCALE = 0.25
+
+
+@dataclass
+class TryOnResult:
+    """The dressed photo (same size as the input) and the masks for debugging."""
+
+    image: NDArray[np.uint8]
+    region: NDArray[np.bool_]
+    garment_alpha: NDArray[np.float32]
+    skin: NDArray[np.bool_]
+    agnostic_input: bool
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def debug_images(self) -> dict[str, NDArray[np.uint8]]:
+        """Named 8-bit images: the region, garment alpha and skin masks."""
+        return {
+            "region": np.where(self.region, 255, 0).astype(np.uint8),
+            "garment_alpha": np.clip(self.garment_alpha * 255, 0, 255).astype(np.uint8),
+            "skin": np.where(self.skin, 255, 0).astype(np.uint8),
+        }
+
+
+def repaint_region(rgb: NDArray[np.uint8], layout: BodyLayout) -> tuple[NDArray[np.bool_], bool]:
+    """The region the garment replaces, and whether it came painted grey in the input."""
+    grey = grey_region(rgb)
+    if grey is not None:
+        return grey, True
+    region = pose_region(layout, (int(rgb.shape[0]), int(rgb.shape[1])))
+    # The person's own top may be wider than the pose geometry: add the person's pixels
+    # between the shoulder line and the hips that are not skin-coloured.
+    person = layout.person_mask > 0.5
+    top = int(min(layout.shoulder_l[1], layout.shoulder_r[1]) - 0.1 * layout.shoulder_width_px)
+    bottom = int(max(layout.hip_l[1], layout.hip_r[1]))
+    band = np.zeros_like(person)
+    band[max(0, top) : max(0, bottom)] = True
+    skin = _skin_like(rgb, skin_colour(rgb, layout))
+    region |= person & band & ~skin
+    region = (
+        cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8)) > 0
+    )
+    chin_y = float(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
+    region[: max(0, int(chin_y))] = False
+    return region, False
+
+
+def _skin_like(rgb: NDArray[np.uint8], skin: NDArray[np.float64]) -> NDArray[np.bool_]:
+    ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb).astype(np.float32)
+    ref = cv2.cvtColor(np.clip(skin, 0, 255).astype(np.uint8)[None, None, :], cv2.COLOR_RGB2YCrCb)
+    ref_f = ref.reshape(3).astype(np.float32)
+    chroma = np.hypot(ycc[..., 1] - ref_f[1], ycc[..., 2] - ref_f[2])
+    result: NDArray[np.bool_] = (chroma < 9.0) & (np.abs(ycc[..., 0] - ref_f[0]) < 60)
+    return result
+
+
+def fill_background(
+    rgb: NDArray[np.uint8], region: NDArray[np.bool_], person: NDArray[np.bool_]
+) -> NDArray[np.uint8]:
+    """The photo with ``region`` inpainted from the background (not from the person)."""
+    height_px, width_px = region.shape
+    small_size = (max(8, int(width_px * INPAINT_SCALE)), max(8, int(height_px * INPAINT_SCALE)))
+    small = cv2.resize(rgb, small_size, interpolation=cv2.INTER_AREA)
+    unknown = (region | person).astype(np.uint8) * 255
+    unknown_small = cv2.resize(unknown, small_size, interpolation=cv2.INTER_NEAREST)
+    unknown_small = cv2.dilate(unknown_small, np.ones((3, 3), np.uint8))
+    if unknown_small.all():
+        filled_small = np.empty_like(small)
+        filled_small[:] = np.median(rgb.reshape(-1, 3), axis=0).astype(np.uint8)
+    else:
+        filled_small = cv2.inpaint(small, unknown_small, 5, cv2.INPAINT_TELEA)
+    filled = cv2.resize(filled_small, (width_px, height_px), interpolation=cv2.INTER_LINEAR)
+    out = rgb.copy()
+    out[region] = filled[region]
+    return out
+
+
+def _capsule(
+    canvas: NDArray[np.uint8], a: NDArray[np.float64], b: NDArray[np.float64], half_px: float
+) -> None:
+    thickness = max(1, round(2 * half_px))
+    cv2.line(canvas, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), (1,), thickness, cv2.LINE_AA)
+    cv2.circle(canvas, (int(a[0]), int(a[1])), int(half_px), (1,), -1, cv2.LINE_AA)
+    cv2.circle(canvas, (int(b[0]), int(b[1])), int(half_px), (1,), -1, cv2.LINE_AA)
+
+
+def skin_mask(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Where skin would show without clothes: neck, arms and hands (from the pose)."""
+    canvas = np.zeros(shape, dtype=np.uint8)
+    d = layout.shoulder_width_px
+    for shoulder, elbow, wrist, hand in (
+        (layout.shoulder_l, layout.elbow_l, layout.wrist_l, layout.hand_l),
+        (layout.shoulder_r, layout.elbow_r, layout.wrist_r, layout.hand_r),
+    ):
+        _capsule(canvas, shoulder, elbow, UPPER_ARM_HALF * d)
+        _capsule(canvas, elbow, wrist, FOREARM_HALF * d)
+        hull = np.vstack([wrist[None, :], hand]).round().astype(np.int32)
+        cv2.fillConvexPoly(canvas, cv2.convexHull(hull), (1,))
+        for point in hand:
+            _capsule(canvas, wrist, point, 0.05 * d)
+    neck_top = layout.nose + 0.3 * (layout.shoulder_mid - layout.nose)
+    _capsule(canvas, neck_top, layout.shoulder_mid, 0.17 * d)
+    mask: NDArray[np.bool_] = canvas > 0
+    return mask
+
+
+def paint_skin(
+    canvas: NDArray[np.uint8],
+    region: NDArray[np.bool_],
+    skin: NDArray[np.bool_],
+    colour: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """Paint ``skin & region`` in ``colour`` with gentle edge shading; returns what was painted."""
+    painted = skin & region
+    if not painted.any():
+        return painted
+    inside = cv2.distanceTransform(skin.astype(np.uint8), cv2.DIST_L2, 3)
+    shade = np.clip(0.8 + inside / 40.0, 0.8, 1.0)[..., None]
+    tone = np.clip(colour[None, None, :] * shade, 0, 255).astype(np.uint8)
+    canvas[painted] = tone[painted]
+    return painted
+
+
+def _frame(
+    a: NDArray[np.float64], b: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    across = b - a
+    across = across / (np.linalg.norm(across) or 1.0)
+    down = np.array([-across[1], across[0]])
+    if down[1] < 0:
+        down = -down
+    return across, down
+
+
+def _region_top(region: NDArray[np.bool_], x: float, default_y: float) -> float:
+    width_px = region.shape[1]
+    columns = [c for c in range(int(x) - 4, int(x) + 5) if 0 <= c < width_px]
+    tops = [int(np.argmax(region[:, c])) for c in columns if region[:, c].any()]
+    return float(np.median(tops)) if tops else default_y
+
+
+@dataclass(frozen=True)
+class _Targets:
+    panel_src: NDArray[np.float64]
+    panel_dst: NDArray[np.float64]
+    tips: tuple[NDArray[np.float64], NDArray[np.float64]]
+    scale: float
+
+
+def garment_targets(
+    garment: PreparedGarment, layout: BodyLayout, region: NDArray[np.bool_] | None
+) -> _Targets:
+    """Landmark pairs (garment -> photo) for the body panel; ``region`` snaps the
+    shoulder line to the top of a given agnostic region."""
+    lm = garment.landmarks
+    d = layout.shoulder_width_px
+    across, down = _frame(layout.shoulder_l, layout.shoulder_r)
+    tip_l = layout.shoulder_l - TIP_OUT * d * across - TIP_UP * d * down
+    tip_r = layout.shoulder_r + TIP_OUT * d * across - TIP_UP * d * down
+    if region is not None:
+        tip_l = np.array([tip_l[0], _region_top(region, tip_l[0], tip_l[1])])
+        tip_r = np.array([tip_r[0], _region_top(region, tip_r[0], tip_r[1])])
+    g_l = np.asarray(lm.shoulder_left)
+    g_r = np.asarray(lm.shoulder_right)
+    g_mid = (g_l + g_r) / 2
+    g_across, g_down = _frame(g_l, g_r)
+    scale = float(np.linalg.norm(tip_r - tip_l) / (np.linalg.norm(g_r - g_l) or 1.0))
+    t_mid = (tip_l + tip_r) / 2
+    axis = layout.hip_mid - layout.shoulder_mid
+    axis = axis / (np.linalg.norm(axis) or 1.0)
+    perp = np.array([axis[1], -axis[0]])
+    if perp[0] < 0:
+        perp = -perp
+
+    def place(point: tuple[float, float]) -> NDArray[np.float64]:
+        rel = np.asarray(point) - g_mid
+        x = float(rel @ g_across)
+        y = float(rel @ g_down)
+        placed: NDArray[np.float64] = t_mid + scale * (
+            WORN_WIDTH * x * perp + WORN_LENGTH * y * axis
+        )
+        return placed
+
+    names = ("neck", "armpit_left", "armpit_right", "hem_left", "hem_right")
+    src = [np.asarray(lm.shoulder_left), np.asarray(lm.shoulder_right)]
+    dst = [tip_l, tip_r]
+    for name in names:
+        point = getattr(lm, name)
+        src.append(np.asarray(point))
+        dst.append(place(point))
+    hem_mid = ((lm.hem_left[0] + lm.hem_right[0]) / 2, (lm.hem_left[1] + lm.hem_right[1]) / 2)
+    src.append(np.asarray(hem_mid))
+    dst.append(place(hem_mid))
+    return _Targets(np.array(src), np.array(dst), (tip_l, tip_r), scale)
+
+
+def _polyline_point(
+    points: list[NDArray[np.float64]], distance: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Point at arc length ``distance`` along a polyline (extended past its end) and the
+    unit direction there."""
+    for a, b in itertools.pairwise(points):
+        seg = b - a
+        length = float(np.linalg.norm(seg)) or 1e-6
+        if distance <= length:
+            return a + seg * (distance / length), seg / length
+        distance -= length
+    a, b = points[-2], points[-1]
+    seg = b - a
+    unit = seg / (np.linalg.norm(seg) or 1.0)
+    return b + unit * distance, unit
+
+
+def _sleeve_pairs(
+    sleeve: NDArray[np.bool_],
+    g_tip: NDArray[np.float64],
+    g_armpit: NDArray[np.float64],
+    g_cuff: tuple[float, float],
+    arm: list[NDArray[np.float64]],
+    scale: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Control pairs that lay a sleeve along the arm polyline (tip, elbow, wrist)."""
+    root = (g_tip + g_armpit) / 2
+    cuff = np.asarray(g_cuff)
+    axis = cuff - root
+    length = float(np.linalg.norm(axis)) or 1.0
+    unit = axis / length
+    normal = np.array([-unit[1], unit[0]])
+    ys, xs = np.nonzero(sleeve)
+    rel = np.stack([xs, ys], axis=1) - root
+    along = rel @ unit
+    side = rel @ normal
+    src: list[NDArray[np.float64]] = []
+    dst: list[NDArray[np.float64]] = []
+    t_root = arm[0]
+    for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
+        at = fraction * length
+        near = np.abs(along - at) < 0.06 * length + 2
+        if near.sum() < 3:
+            continue
+        lo, hi = float(np.percentile(side[near], 3)), float(np.percentile(side[near], 97))
+        point, direction = _polyline_point(arm, fraction * length * scale * WORN_LENGTH)
+        arm_normal = np.array([-direction[1], direction[0]])
+        for offset in (lo, 0.5 * (lo + hi), hi):
+            src.append(root + at * unit + offset * normal)
+            dst.append(point + (offset - 0.5 * (lo + hi)) * scale * WORN_WIDTH * arm_normal)
+    del t_root
+    return np.array(src), np.array(dst)
+
+
+def warp_garment(
+    garment: PreparedGarment,
+    layout: BodyLayout,
+    shape: tuple[int, int],
+    region: NDArray[np.bool_] | None,
+) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
+    """The garment warped onto the body: full-size RGB and alpha (0-1)."""
+    height_px, width_px = shape
+    targets = garment_targets(garment, layout, region)
+    out_rgb = np.zeros((height_px, width_px, 3), dtype=np.uint8)
+    out_alpha = np.zeros((height_px, width_px), dtype=np.float32)
+    panel = garment.mask & ~garment.sleeve_left & ~garment.sleeve_right
+    rgb, alpha, (x0, y0, x1, y1) = warp_to(
+        garment.rgb, panel, targets.panel_src, targets.panel_dst, shape
+    )
+    if alpha.size:
+        out_rgb[y0:y1, x0:x1] = rgb
+        out_alpha[y0:y1, x0:x1] = alpha
+    lm = garment.landmarks
+    d = layout.shoulder_width_px
+    _across, down = _frame(layout.shoulder_l, layout.shoulder_r)
+    sleeves = (
+        (garment.sleeve_left, lm.shoulder_left, lm.armpit_left, lm.cuff_left, targets.tips[0],
+         layout.elbow_l, layout.wrist_l),
+        (garment.sleeve_right, lm.shoulder_right, lm.armpit_right, lm.cuff_right, targets.tips[1],
+         layout.elbow_r, layout.wrist_r),
+    )  # fmt: skip
+    for sleeve, g_tip, g_armpit, g_cuff, tip, elbow, wrist in sleeves:
+        if g_cuff is None or not sleeve.any():
+            continue
+        # The sleeve's root sits between the shoulder tip and the armpit, on the arm.
+        root = tip + 0.25 * d * down
+        arm = [root, elbow, wrist]
+        src, dst = _sleeve_pairs(
+            sleeve, np.asarray(g_tip), np.asarray(g_armpit), g_cuff, arm, targets.scale
+        )
+        if len(src) < 4:
+            continue
+        s_rgb, s_alpha, (sx0, sy0, sx1, sy1) = warp_to(garment.rgb, sleeve, src, dst, shape)
+        if not s_alpha.size:
+            continue
+        a = s_alpha[..., None]
+        out_rgb[sy0:sy1, sx0:sx1] = (s_rgb * a + out_rgb[sy0:sy1, sx0:sx1] * (1 - a)).astype(
+            np.uint8
+        )
+        out_alpha[sy0:sy1, sx0:sx1] = np.maximum(out_alpha[sy0:sy1, sx0:sx1], s_alpha)
+    return out_rgb, out_alpha
+
+
+def transfer_shading(
+    garment_rgb: NDArray[np.uint8],
+    original: NDArray[np.uint8],
+    where: NDArray[np.bool_],
+    strength: float = 0.6,
+) -> NDArray[np.uint8]:
+    """Modulate the garment by the original clothing's folds and light (band-passed L)."""
+    if not where.any():
+        return garment_rgb
+    luma = cv2.cvtColor(original, cv2.COLOR_RGB2GRAY).astype(np.float32) + 8.0
+    fine = cv2.GaussianBlur(luma, (0, 0), 2.0)
+    coarse = cv2.GaussianBlur(luma, (0, 0), 25.0)
+    ratio = np.clip(fine / coarse, 0.6, 1.4) ** strength
+    shaded = garment_rgb.astype(np.float32) * ratio[..., None]
+    out = garment_rgb.copy()
+    out[where] = np.clip(shaded[where], 0, 255).astype(np.uint8)
+    return out
+
+
+def try_on(
+    person_rgb: NDArray[np.uint8],
+    garment: PreparedGarment,
+    layout: BodyLayout,
+    region: NDArray[np.bool_] | None = None,
+) -> TryOnResult:
+    """Dress the person in ``garment``; ``region`` overrides the repaint region."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    shape = (int(person_rgb.shape[0]), int(person_rgb.shape[1]))
+    if region is None:
+        region, agnostic = repaint_region(person_rgb, layout)
+    else:
+        agnostic = False
+    timings["region_ms"] = (time.perf_counter() - started) * 1000
+    person = layout.person_mask > 0.5
+    t = time.perf_counter()
+    canvas = fill_background(person_rgb, region, person)
+    timings["fill_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    skin = skin_mask(layout, shape)
+    painted = paint_skin(canvas, region, skin, skin_colour(person_rgb, layout))
+    timings["skin_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    g_rgb, g_alpha = warp_garment(garment, layout, shape, region if agnostic else None)
+    timings["warp_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    if agnostic:
+        g_alpha = g_alpha * region
+    else:
+        g_rgb = transfer_shading(g_rgb, person_rgb, (g_alpha > 0) & region)
+        head = np.zeros(shape, dtype=bool)
+        chin_y = float(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
+        head[: max(0, int(chin_y))] = True
+        g_alpha = g_alpha * ~(head & person)
+    g_alpha = cv2.GaussianBlur(g_alpha, (5, 5), 0) * (g_alpha > 0.02)
+    a = g_alpha[..., None]
+    image = (
+        (g_rgb.astype(np.float32) * a + canvas.astype(np.float32) * (1 - a))
+        .round()
+        .astype(np.uint8)
+    )
+    timings["blend_ms"] = (time.perf_counter() - t) * 1000
+    timings["total_ms"] = (time.perf_counter() - started) * 1000
+    return TryOnResult(
+        image=image,
+        region=region,
+        garment_alpha=g_alpha,
+        skin=painted,
+        agnostic_input=agnostic,
+        timings_ms=timings,
+    )
+
+
+def box_paste(
+    person_rgb: NDArray[np.uint8], garment: PreparedGarment, layout: BodyLayout
+) -> NDArray[np.uint8]:
+    """Baseline: the garment cut-out scaled into the box from the shoulders to the hips."""
+    x0 = int(min(layout.shoulder_l[0], layout.hip_l[0]))
+    x1 = int(max(layout.shoulder_r[0], layout.hip_r[0]))
+    y0 = int(min(layout.shoulder_l[1], layout.shoulder_r[1]))
+    y1 = int(max(layout.hip_l[1], layout.hip_r[1]))
+    height_px, width_px = person_rgb.shape[:2]
+    x0, x1 = max(0, x0), min(width_px, max(x1, x0 + 2))
+    y0, y1 = max(0, y0), min(height_px, max(y1, y0 + 2))
+    out = person_rgb.copy()
+    rgb = cv2.resize(garment.rgb, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+    mask = (
+        cv2.resize(
+            garment.mask.astype(np.uint8), (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST
+        )
+        > 0
+    )
+    patch = out[y0:y1, x0:x1]
+    patch[mask] = rgb[mask]
+    return out

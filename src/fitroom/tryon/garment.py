@@ -1,0 +1,420 @@
+"""Garment product photos: background removal, garment landmarks, the prepared garment.
+
+A product photo (in-shop flat lay or ghost mannequin) has a plain background. The
+background colour is read from the photo's border; the background is every pixel that
+is close to that colour *and* reachable from the border without crossing an edge, so a
+white T-shirt on a white page keeps its inside (its outline is an edge). What is left,
+largest piece with holes filled, is the garment.
+
+Landmarks come from the mask's outline (pixel coordinates, x right, y down):
+
+- ``neck``: the lowest point of the top outline near the centre (front neckline);
+- ``shoulder_left/right``: the outline's extreme points towards up-and-out;
+- ``armpit_left/right`` and ``hem_left/right``: the ends of the central run of mask
+  pixels (the body panel, not the sleeves) where the sleeves leave it and at its bottom;
+- ``cuff_left/right``: the sleeve point farthest from its shoulder (sleeveless: none).
+
+"Left" is the image's left (the wearer's right), as a shopper sees a product photo.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from fitroom.errors import GarmentBackgroundBusy, NoGarmentFound, UnsupportedCategory
+
+
+class Category(enum.StrEnum):
+    """What part of the body a garment dresses."""
+
+    UPPER = "upper"
+    LOWER = "lower"
+    DRESS = "dress"
+
+
+#: The try-on dresses these; lower body and dresses are refused with a clear error.
+SUPPORTED_CATEGORIES = (Category.UPPER,)
+
+#: Border pixels within this Lab distance of the border's median colour are background.
+BACKGROUND_DELTA_E = 10.0
+#: Below this share of border pixels matching the median colour, the background is busy.
+MIN_PLAIN_BORDER_SHARE = 0.80
+#: The garment must cover this share of the photo (too little: nothing; too much: no page).
+MIN_GARMENT_SHARE = 0.03
+MAX_GARMENT_SHARE = 0.92
+#: Photos are analysed at this long side (landmarks scaled back to full size).
+ANALYSIS_LONG_SIDE_PX = 512
+
+
+def parse_category(value: str) -> Category:
+    """A category string -> ``Category``; unknown or unsupported ones are specific errors."""
+    try:
+        category = Category(value.strip().lower())
+    except ValueError:
+        raise UnsupportedCategory(
+            f"garment category {value!r} is unknown; use one of "
+            f"{', '.join(c.value for c in Category)}",
+            category=value,
+            supported=[c.value for c in SUPPORTED_CATEGORIES],
+        ) from None
+    if category not in SUPPORTED_CATEGORIES:
+        raise UnsupportedCategory(
+            f"try-on dresses {', '.join(c.value for c in SUPPORTED_CATEGORIES)} garments "
+            f"so far; {category.value!r} garments are not supported yet",
+            category=category.value,
+            supported=[c.value for c in SUPPORTED_CATEGORIES],
+        )
+    return category
+
+
+@dataclass(frozen=True)
+class GarmentLandmarks:
+    """Named outline points of a garment photo, in pixels (x, y)."""
+
+    neck: tuple[float, float]
+    shoulder_left: tuple[float, float]
+    shoulder_right: tuple[float, float]
+    armpit_left: tuple[float, float]
+    armpit_right: tuple[float, float]
+    hem_left: tuple[float, float]
+    hem_right: tuple[float, float]
+    cuff_left: tuple[float, float] | None
+    cuff_right: tuple[float, float] | None
+
+    @property
+    def shoulder_width_px(self) -> float:
+        return float(np.hypot(*np.subtract(self.shoulder_right, self.shoulder_left)))
+
+    def as_dict(self) -> dict[str, tuple[float, float] | None]:
+        return {
+            "neck": self.neck,
+            "shoulder_left": self.shoulder_left,
+            "shoulder_right": self.shoulder_right,
+            "armpit_left": self.armpit_left,
+            "armpit_right": self.armpit_right,
+            "hem_left": self.hem_left,
+            "hem_right": self.hem_right,
+            "cuff_left": self.cuff_left,
+            "cuff_right": self.cuff_right,
+        }
+
+
+@dataclass(frozen=True)
+class PreparedGarment:
+    """A garment cut out of its photo, ready to warp: done once per product.
+
+    ``rgb`` and ``mask`` are cropped to the garment's box (plus a margin);
+    ``sleeve_left/right`` are the parts of ``mask`` outside the body panel.
+    """
+
+    category: Category
+    rgb: NDArray[np.uint8]
+    mask: NDArray[np.bool_]
+    landmarks: GarmentLandmarks
+    sleeve_left: NDArray[np.bool_]
+    sleeve_right: NDArray[np.bool_]
+    background_rgb: tuple[int, int, int]
+    source_size_px: tuple[int, int] = field(default=(0, 0))
+
+    def rgba(self) -> NDArray[np.uint8]:
+        """The cut-out as RGBA (alpha 255 on the garment), for showing it."""
+        alpha = np.where(self.mask, 255, 0).astype(np.uint8)
+        return np.dstack([self.rgb, alpha])
+
+
+def _lab(rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    return np.asarray(lab, dtype=np.float32)
+
+
+def _border(values: NDArray[np.float32], width_px: int) -> NDArray[np.float32]:
+    top = values[:width_px].reshape(-1, values.shape[-1])
+    bottom = values[-width_px:].reshape(-1, values.shape[-1])
+    left = values[width_px:-width_px, :width_px].reshape(-1, values.shape[-1])
+    right = values[width_px:-width_px, -width_px:].reshape(-1, values.shape[-1])
+    return np.concatenate([top, bottom, left, right])
+
+
+def _fill_holes(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    padded = np.pad(mask.astype(np.uint8), 1)
+    flood = padded.copy()
+    cv2.floodFill(flood, None, (0, 0), (1,))
+    holes = flood == 0
+    filled = padded.astype(bool) | holes
+    result: NDArray[np.bool_] = filled[1:-1, 1:-1]
+    return result
+
+
+def largest_component(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The biggest 8-connected piece of a mask (empty mask stays empty)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        mask.astype(np.uint8), connectivity=8
+    )
+    if count <= 1:
+        return np.zeros_like(mask)
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    result: NDArray[np.bool_] = labels == biggest
+    return result
+
+
+def segment_garment(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.bool_], tuple[int, int, int]]:
+    """Garment mask (H x W bool) and background colour of a product photo.
+
+    Raises ``GarmentBackgroundBusy`` when the border is not one plain colour and
+    ``NoGarmentFound`` when nothing (or everything) differs from the background.
+    """
+    height_px, width_px = rgb.shape[:2]
+    scale = min(1.0, ANALYSIS_LONG_SIDE_PX / max(height_px, width_px))
+    small: NDArray[np.uint8] = rgb
+    if scale < 1.0:
+        size = (round(width_px * scale), round(height_px * scale))
+        small = np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    lab = _lab(small)
+    border = _border(lab, 3)
+    background_lab = np.median(border, axis=0)
+    border_delta = np.linalg.norm(border - background_lab, axis=1)
+    plain_share = float(np.mean(border_delta < BACKGROUND_DELTA_E))
+    if plain_share < MIN_PLAIN_BORDER_SHARE:
+        raise GarmentBackgroundBusy(
+            f"only {plain_share:.0%} of the garment photo's border is one plain colour "
+            f"(at least {MIN_PLAIN_BORDER_SHARE:.0%} is needed to cut the garment out)",
+            advice="use the product photo on a plain white or grey background "
+            "(flat lay or ghost mannequin), with the garment not touching the edges",
+            plain_border_share=round(plain_share, 3),
+        )
+    delta = np.linalg.norm(lab - background_lab, axis=2)
+    # The garment's outline is an edge even where its colour matches the page (white
+    # on white): Canny on lightness with low thresholds, thickened to close small gaps.
+    luma_u8 = cv2.GaussianBlur(small, (3, 3), 0)
+    luma_u8 = cv2.cvtColor(luma_u8, cv2.COLOR_RGB2GRAY)
+    edges = cv2.dilate(cv2.Canny(luma_u8, 4, 12), np.ones((3, 3), np.uint8), iterations=2) > 0
+    passable = (delta < 2.5 * BACKGROUND_DELTA_E) & ~edges
+    passable_u8 = np.pad(passable.astype(np.uint8), 1, constant_values=1)
+    _count, labels = cv2.connectedComponents(passable_u8, connectivity=4)
+    outside = labels == labels[0, 0]
+    background = outside[1:-1, 1:-1]
+    garment = ~background
+    garment = (
+        cv2.morphologyEx(garment.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+    )
+    garment = _fill_holes(largest_component(garment))
+    share = float(garment.mean())
+    if share < MIN_GARMENT_SHARE or share > MAX_GARMENT_SHARE:
+        raise NoGarmentFound(
+            f"no garment found in the photo: the part that differs from the background "
+            f"covers {share:.0%} of it (expected {MIN_GARMENT_SHARE:.0%}-"
+            f"{MAX_GARMENT_SHARE:.0%})",
+            advice="send the garment's product photo: the whole garment, centred, on a "
+            "plain background",
+            garment_share=round(share, 3),
+        )
+    if scale < 1.0:
+        full = cv2.resize(
+            garment.astype(np.uint8) * 255, (width_px, height_px), interpolation=cv2.INTER_LINEAR
+        )
+        garment = full >= 128
+    background_rgb = np.median(_border(rgb.astype(np.float32), 3), axis=0)
+    colour = (int(background_rgb[0]), int(background_rgb[1]), int(background_rgb[2]))
+    return garment, colour
+
+
+def _extreme(points: NDArray[np.float64], direction: tuple[float, float]) -> tuple[float, float]:
+    scores = points @ np.asarray(direction, dtype=np.float64)
+    best = points[int(np.argmax(scores))]
+    return float(best[0]), float(best[1])
+
+
+def _central_runs(
+    mask: NDArray[np.bool_], centre_x: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Per row, the [left, right] ends of the mask run through ``centre_x`` (-1 if none)."""
+    height_px, width_px = mask.shape
+    left = np.full(height_px, -1, dtype=np.int64)
+    right = np.full(height_px, -1, dtype=np.int64)
+    for y in range(height_px):
+        row = mask[y]
+        if not row[centre_x]:
+            continue
+        off = np.flatnonzero(~row[:centre_x])
+        left[y] = (off[-1] + 1) if off.size else 0
+        off_r = np.flatnonzero(~row[centre_x:])
+        right[y] = (centre_x + off_r[0] - 1) if off_r.size else width_px - 1
+    return left, right
+
+
+def garment_landmarks(mask: NDArray[np.bool_]) -> GarmentLandmarks:
+    """Landmarks of an upper-body garment from its mask (see the module docstring)."""
+    ys, xs = np.nonzero(mask)
+    if ys.size == 0:
+        raise NoGarmentFound("the garment mask is empty", advice="send the garment's product photo")
+    y_top, y_bottom = int(ys.min()), int(ys.max())
+    x_left, x_right = int(xs.min()), int(xs.max())
+    height = y_bottom - y_top + 1
+    width = x_right - x_left + 1
+    centre_x = round(float(np.median(xs)))
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outline = np.concatenate([c.reshape(-1, 2) for c in contours]).astype(np.float64)
+    upper = outline[outline[:, 1] < y_top + 0.4 * height]
+    shoulder_left = _extreme(upper[upper[:, 0] < centre_x], (-1.0, -1.2))
+    shoulder_right = _extreme(upper[upper[:, 0] > centre_x], (1.0, -1.2))
+    # Neck: lowest top-outline point in the central band between the shoulders.
+    band = max(2, int(0.12 * (shoulder_right[0] - shoulder_left[0])))
+    top_profile = [
+        int(np.argmax(mask[:, x]))
+        for x in range(centre_x - band, centre_x + band + 1)
+        if mask[:, x].any()
+    ]
+    neck_y = float(np.median(top_profile)) if top_profile else float(y_top)
+    neck = (float(centre_x), neck_y)
+    run_left, run_right = _central_runs(mask, centre_x)
+    rows = np.flatnonzero(run_left >= 0)
+    hem_row = int(rows.max())
+    # Body panel width: median over the lower third of the central run.
+    lower_rows = rows[rows > y_top + 0.6 * height]
+    lower_rows = lower_rows if lower_rows.size else rows
+    panel_width = float(np.median(run_right[lower_rows] - run_left[lower_rows]))
+    # Armpit: walking up from the hem, the first row where the run is much wider
+    # than the body panel (the sleeves join), on each side separately.
+    shoulder_row = int(max(shoulder_left[1], shoulder_right[1]))
+    panel_left = float(np.median(run_left[lower_rows]))
+    panel_right = float(np.median(run_right[lower_rows]))
+    armpit_left_y = armpit_right_y = float(shoulder_row + 0.35 * (hem_row - shoulder_row))
+    jump = 0.08 * panel_width
+    for y in range(hem_row, shoulder_row, -1):
+        if run_left[y] >= 0 and run_left[y] < panel_left - jump:
+            armpit_left_y = float(y)
+            break
+    for y in range(hem_row, shoulder_row, -1):
+        if run_right[y] >= 0 and run_right[y] > panel_right + jump:
+            armpit_right_y = float(y)
+            break
+    armpit_left_y = max(armpit_left_y, shoulder_left[1] + 0.2 * panel_width)
+    armpit_right_y = max(armpit_right_y, shoulder_right[1] + 0.2 * panel_width)
+    armpit_left = (panel_left, armpit_left_y)
+    armpit_right = (panel_right, armpit_right_y)
+    hem_rows = rows[rows > hem_row - 0.03 * height]
+    hem_left = (float(np.median(run_left[hem_rows])), float(hem_row))
+    hem_right = (float(np.median(run_right[hem_rows])), float(hem_row))
+    sleeve_left, sleeve_right = _sleeve_masks(
+        mask, shoulder_left, shoulder_right, armpit_left, armpit_right, hem_left, hem_right
+    )
+    cuff_left = _cuff(sleeve_left, shoulder_left, panel_width)
+    cuff_right = _cuff(sleeve_right, shoulder_right, panel_width)
+    del width
+    return GarmentLandmarks(
+        neck=neck,
+        shoulder_left=shoulder_left,
+        shoulder_right=shoulder_right,
+        armpit_left=armpit_left,
+        armpit_right=armpit_right,
+        hem_left=hem_left,
+        hem_right=hem_right,
+        cuff_left=cuff_left,
+        cuff_right=cuff_right,
+    )
+
+
+def _panel_polygon(
+    shoulder_left: tuple[float, float],
+    shoulder_right: tuple[float, float],
+    armpit_left: tuple[float, float],
+    armpit_right: tuple[float, float],
+    hem_left: tuple[float, float],
+    hem_right: tuple[float, float],
+    height_px: int,
+) -> NDArray[np.int32]:
+    top = min(shoulder_left[1], shoulder_right[1]) - 0.1 * height_px
+    return (
+        np.array(
+            [
+                (shoulder_left[0], top),
+                (shoulder_right[0], top),
+                shoulder_right,
+                armpit_right,
+                (hem_right[0], hem_right[1] + 2),
+                (hem_left[0], hem_left[1] + 2),
+                armpit_left,
+                shoulder_left,
+            ],
+            dtype=np.float64,
+        )
+        .round()
+        .astype(np.int32)
+    )
+
+
+def _sleeve_masks(
+    mask: NDArray[np.bool_],
+    shoulder_left: tuple[float, float],
+    shoulder_right: tuple[float, float],
+    armpit_left: tuple[float, float],
+    armpit_right: tuple[float, float],
+    hem_left: tuple[float, float],
+    hem_right: tuple[float, float],
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Mask parts outside the body panel, split into the image-left and right sleeve."""
+    panel = np.zeros(mask.shape, dtype=np.uint8)
+    polygon = _panel_polygon(
+        shoulder_left, shoulder_right, armpit_left, armpit_right, hem_left, hem_right, mask.shape[0]
+    )
+    cv2.fillPoly(panel, [polygon], (1,))
+    outside = mask & (panel == 0)
+    outside = (
+        cv2.morphologyEx(outside.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+    )
+    centre_x = (shoulder_left[0] + shoulder_right[0]) / 2
+    columns = np.arange(mask.shape[1])[None, :]
+    left = largest_component(outside & (columns < centre_x))
+    right = largest_component(outside & (columns >= centre_x))
+    return left, right
+
+
+def _cuff(
+    sleeve: NDArray[np.bool_], shoulder: tuple[float, float], panel_width: float
+) -> tuple[float, float] | None:
+    """The sleeve end farthest from the shoulder; None for a sleeveless garment."""
+    if sleeve.sum() < (0.05 * panel_width) ** 2:
+        return None
+    ys, xs = np.nonzero(sleeve)
+    distance = np.hypot(xs - shoulder[0], ys - shoulder[1])
+    far = distance >= np.percentile(distance, 97)
+    return float(xs[far].mean()), float(ys[far].mean())
+
+
+def prepare_garment(rgb: NDArray[np.uint8], category: Category | str) -> PreparedGarment:
+    """Cut the garment out of its product photo and find its landmarks."""
+    chosen = parse_category(category) if isinstance(category, str) else category
+    if chosen not in SUPPORTED_CATEGORIES:
+        parse_category(chosen.value)
+    mask, background = segment_garment(rgb)
+    ys, xs = np.nonzero(mask)
+    margin = 4
+    y0, y1 = max(0, int(ys.min()) - margin), min(mask.shape[0], int(ys.max()) + margin + 1)
+    x0, x1 = max(0, int(xs.min()) - margin), min(mask.shape[1], int(xs.max()) + margin + 1)
+    crop_mask = np.ascontiguousarray(mask[y0:y1, x0:x1])
+    crop_rgb = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    landmarks = garment_landmarks(crop_mask)
+    sleeve_left, sleeve_right = _sleeve_masks(
+        crop_mask,
+        landmarks.shoulder_left,
+        landmarks.shoulder_right,
+        landmarks.armpit_left,
+        landmarks.armpit_right,
+        landmarks.hem_left,
+        landmarks.hem_right,
+    )
+    return PreparedGarment(
+        category=chosen,
+        rgb=crop_rgb,
+        mask=crop_mask,
+        landmarks=landmarks,
+        sleeve_left=sleeve_left,
+        sleeve_right=sleeve_right,
+        background_rgb=background,
+        source_size_px=(rgb.shape[1], rgb.shape[0]),
+    )

@@ -1,0 +1,219 @@
+"""The person side of try-on: body layout from MediaPipe, the region to repaint.
+
+All points are image pixels (x right, y down) and named by the *image* side, as in a
+mirror: ``shoulder_l`` is the shoulder on the image's left, which for a person facing
+the camera is their right (MediaPipe's ``right_shoulder``). That matches the garment
+photo's naming, where ``shoulder_left`` is the image-left shoulder of a garment shown
+from the front.
+
+The region to repaint ("agnostic" region, as in VITON-HD) is either given, painted
+flat grey in the photo (the evaluation protocol's input), or derived from the pose the
+way VITON-HD derives it: thick strokes along the arms, a torso polygon between shoulders
+and hips, a box at the neck; the head and the lower body stay untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from fitroom.errors import NoPersonFound, PersonFacingAway
+from fitroom.tryon.garment import largest_component
+from fitroom.vision.pose import Landmark, PoseObservation
+
+#: The grey VITON-HD paints the agnostic region with, and the JPEG tolerance around it.
+AGNOSTIC_GREY = 128
+AGNOSTIC_TOLERANCE = 10
+#: A grey patch smaller than this share of the photo is not an agnostic region.
+MIN_AGNOSTIC_SHARE = 0.03
+#: Landmarks the try-on needs to see (visibility above this).
+MIN_VISIBILITY = 0.5
+
+#: MediaPipe hand points (pinky, index, thumb) per side, for the hand regions.
+_HAND_POINTS = {"r": (18, 20, 22), "l": (17, 19, 21)}
+
+
+@dataclass(frozen=True)
+class BodyLayout:
+    """Image-side named body points of one person (pixels), plus the person mask."""
+
+    shoulder_l: NDArray[np.float64]
+    shoulder_r: NDArray[np.float64]
+    elbow_l: NDArray[np.float64]
+    elbow_r: NDArray[np.float64]
+    wrist_l: NDArray[np.float64]
+    wrist_r: NDArray[np.float64]
+    hip_l: NDArray[np.float64]
+    hip_r: NDArray[np.float64]
+    nose: NDArray[np.float64]
+    ears: NDArray[np.float64]
+    hand_l: NDArray[np.float64]
+    hand_r: NDArray[np.float64]
+    person_mask: NDArray[np.float32]
+
+    @property
+    def shoulder_width_px(self) -> float:
+        return float(np.hypot(*(self.shoulder_r - self.shoulder_l)))
+
+    @property
+    def shoulder_mid(self) -> NDArray[np.float64]:
+        middle: NDArray[np.float64] = (self.shoulder_l + self.shoulder_r) / 2
+        return middle
+
+    @property
+    def hip_mid(self) -> NDArray[np.float64]:
+        middle: NDArray[np.float64] = (self.hip_l + self.hip_r) / 2
+        return middle
+
+    def points(self) -> NDArray[np.float64]:
+        """The named points as one array (for smoothing between video frames)."""
+        return np.vstack(
+            [
+                self.shoulder_l, self.shoulder_r, self.elbow_l, self.elbow_r, self.wrist_l,
+                self.wrist_r, self.hip_l, self.hip_r, self.nose, self.ears, self.hand_l,
+                self.hand_r,
+            ]
+        )  # fmt: skip
+
+    def with_points(self, points: NDArray[np.float64]) -> BodyLayout:
+        """The same layout with its points replaced (order as ``points()``)."""
+        return BodyLayout(
+            shoulder_l=points[0], shoulder_r=points[1], elbow_l=points[2],
+            elbow_r=points[3], wrist_l=points[4], wrist_r=points[5], hip_l=points[6],
+            hip_r=points[7], nose=points[8], ears=points[9:11], hand_l=points[11:14],
+            hand_r=points[14:17], person_mask=self.person_mask,
+        )  # fmt: skip
+
+
+def body_layout(observation: PoseObservation, view: str = "person") -> BodyLayout:
+    """Image-side body points from a MediaPipe observation; refuses a back view.
+
+    Facing the camera, the person's right shoulder appears on the image's left; when it
+    appears on the right (and no face is seen) the person has their back to the camera.
+    """
+    lm = observation.landmarks_px
+    vis = observation.visibility
+    needed = (Landmark.left_shoulder, Landmark.right_shoulder)
+    if min(vis[int(i)] for i in needed) < MIN_VISIBILITY:
+        raise NoPersonFound(
+            "no shoulders found in the person photo",
+            view=view,
+            advice="use a photo of one person facing the camera, shoulders and hips in view",
+        )
+    right = lm[int(Landmark.right_shoulder)]
+    left = lm[int(Landmark.left_shoulder)]
+    if right[0] > left[0] and not observation.faces:
+        raise PersonFacingAway(
+            "the person has their back to the camera",
+            view=view,
+            advice="use a photo taken from the front, facing the camera",
+        )
+    if right[0] > left[0]:
+        raise PersonFacingAway(
+            "the person is turned away from the camera (their right shoulder is on the "
+            "image's right)",
+            view=view,
+            advice="use a photo taken from the front, facing the camera",
+        )
+    return BodyLayout(
+        shoulder_l=lm[int(Landmark.right_shoulder)].copy(),
+        shoulder_r=lm[int(Landmark.left_shoulder)].copy(),
+        elbow_l=lm[int(Landmark.right_elbow)].copy(),
+        elbow_r=lm[int(Landmark.left_elbow)].copy(),
+        wrist_l=lm[int(Landmark.right_wrist)].copy(),
+        wrist_r=lm[int(Landmark.left_wrist)].copy(),
+        hip_l=lm[int(Landmark.right_hip)].copy(),
+        hip_r=lm[int(Landmark.left_hip)].copy(),
+        nose=lm[int(Landmark.nose)].copy(),
+        ears=lm[[int(Landmark.right_ear), int(Landmark.left_ear)]].copy(),
+        hand_l=lm[list(_HAND_POINTS["r"])].copy(),
+        hand_r=lm[list(_HAND_POINTS["l"])].copy(),
+        person_mask=observation.mask,
+    )
+
+
+def grey_region(rgb: NDArray[np.uint8]) -> NDArray[np.bool_] | None:
+    """The flat-grey agnostic region of a VITON-HD style input; None when there is none."""
+    deviation = np.abs(rgb.astype(np.int16) - AGNOSTIC_GREY).max(axis=2)
+    grey = deviation <= AGNOSTIC_TOLERANCE
+    grey = cv2.morphologyEx(grey.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+    grey = largest_component(grey)
+    if grey.mean() < MIN_AGNOSTIC_SHARE:
+        return None
+    # JPEG rings at the boundary are not grey enough: grow by a couple of pixels.
+    grown = cv2.dilate(grey.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    region: NDArray[np.bool_] = (grown & (deviation <= 3 * AGNOSTIC_TOLERANCE)) | grey
+    return region
+
+
+def _stroke(
+    canvas: NDArray[np.uint8], a: NDArray[np.float64], b: NDArray[np.float64], width_px: int
+) -> None:
+    cv2.line(canvas, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), (1,), max(1, width_px))
+
+
+def pose_region(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """VITON-HD's agnostic geometry from the pose: arms, torso and neck, as a mask."""
+    canvas = np.zeros(shape, dtype=np.uint8)
+    length_a = layout.shoulder_width_px
+    r = int(length_a / 16) + 1
+    hip_mid = layout.hip_mid
+    hip_width = float(np.hypot(*(layout.hip_r - layout.hip_l))) or 1.0
+    # VITON-HD widens the hips to the shoulder width.
+    hip_l = hip_mid + (layout.hip_l - hip_mid) / hip_width * length_a
+    hip_r = hip_mid + (layout.hip_r - hip_mid) / hip_width * length_a
+    _stroke(canvas, layout.shoulder_l, layout.shoulder_r, r * 10)
+    for joint in (layout.shoulder_l, layout.shoulder_r):
+        cv2.circle(canvas, (int(joint[0]), int(joint[1])), r * 5, (1,), -1)
+    segments = (
+        (layout.shoulder_l, layout.elbow_l),
+        (layout.elbow_l, layout.wrist_l),
+        (layout.shoulder_r, layout.elbow_r),
+        (layout.elbow_r, layout.wrist_r),
+    )
+    for a, b in segments:
+        _stroke(canvas, a, b, r * 10)
+        cv2.circle(canvas, (int(b[0]), int(b[1])), r * 5, (1,), -1)
+    for hip in (hip_l, hip_r):
+        cv2.ellipse(canvas, (int(hip[0]), int(hip[1])), (r * 3, r * 6), 0, 0, 360, (1,), -1)
+    _stroke(canvas, layout.shoulder_l, hip_l, r * 6)
+    _stroke(canvas, layout.shoulder_r, hip_r, r * 6)
+    _stroke(canvas, hip_l, hip_r, r * 12)
+    polygon = (
+        np.array([layout.shoulder_l, layout.shoulder_r, hip_r, hip_l]).round().astype(np.int32)
+    )
+    cv2.fillPoly(canvas, [polygon], (1,))
+    neck = layout.shoulder_mid
+    corner_a = (int(neck[0] - r * 7), int(neck[1] - r * 7))
+    corner_b = (int(neck[0] + r * 7), int(neck[1] + r * 7))
+    cv2.rectangle(canvas, corner_a, corner_b, (1,), -1)
+    region = canvas > 0
+    # The head and the lower body stay: cut above the chin line and below the hips.
+    chin_y = float(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
+    rows = np.arange(shape[0])[:, None]
+    region &= rows > chin_y
+    hip_y = float(max(hip_l[1], hip_r[1]) + r * 6)
+    region &= rows < hip_y
+    return region
+
+
+def skin_colour(rgb: NDArray[np.uint8], layout: BodyLayout) -> NDArray[np.float64]:
+    """Median skin colour from the face: a patch between the nose and the ears."""
+    face_width = (
+        float(np.hypot(*(layout.ears[1] - layout.ears[0]))) or 0.3 * layout.shoulder_width_px
+    )
+    cx, cy = layout.nose
+    half = max(3.0, 0.22 * face_width)
+    x0, x1 = int(max(0, cx - half)), int(min(rgb.shape[1], cx + half))
+    y0, y1 = int(max(0, cy - half * 0.5)), int(min(rgb.shape[0], cy + half * 1.2))
+    patch = rgb[y0:y1, x0:x1].reshape(-1, 3).astype(np.float64)
+    if patch.shape[0] < 4:
+        return np.array([200.0, 160.0, 140.0])
+    luma = patch @ np.array([0.299, 0.587, 0.114])
+    lo, hi = np.percentile(luma, [35, 85])
+    chosen = patch[(luma >= lo) & (luma <= hi)]
+    colour: NDArray[np.float64] = np.median(chosen if chosen.size else patch, axis=0)
+    return colour
