@@ -38,12 +38,31 @@ from fitroom.tryon.warp import warp_to
 #: and outside them (calibrated on the VITON-HD sample's worn garment).
 TIP_UP = 0.16
 TIP_OUT = 0.03
-#: A worn garment is narrower and a little shorter than laid flat (it wraps the body).
-WORN_WIDTH = 0.90
-WORN_LENGTH = 0.94
+#: A worn garment's width against its flat width (shoulder-tip scale), and its sleeves'
+#: length against the flat sleeve.
+WORN_WIDTH = 1.1
+SLEEVE_LENGTH = 0.94
+#: Tops are worn down to the hip line: the body panel is stretched so its hem lands this
+#: share of the shoulder-joint distance below the hip joints, within the clamp below
+#: (so a crop top stays short and a long shirt stays long).
+HEM_BELOW_HIP = 0.05
+LENGTH_CLAMP = (0.8, 1.4)
 #: Arm half-widths as shares of the shoulder-joint distance (upper arm, forearm).
 UPPER_ARM_HALF = 0.12
 FOREARM_HALF = 0.09
+#: On a grey agnostic input the shoulder tips sit this share of the shoulder-joint
+#: distance below the region's top edge (VITON-HD's grey reaches above the shoulders).
+REGION_TIP_DROP = 0.17
+#: Product photos show the inside back of the neckline; the front opening is cut as a
+#: half ellipse under the collar: width and depth as shares of the shoulder-tip span.
+NECK_OPENING_WIDTH = 0.40
+NECK_OPENING_DEPTH = 0.25
+#: VITON-HD's grey reaches past the arms' outer edges: on a grey input, the garment is
+#: kept this share of the shoulder-joint distance inside the region's left/right edges.
+REGION_SIDE_MARGIN = 0.12
+#: Gaps narrower than this share of the shoulder-joint distance between a sleeve and
+#: the body panel, inside the region, are closed (an arm hanging against the torso).
+SLEEVE_GAP_CLOSE = 0.2
 #: Inpainting runs at this fraction of the photo's size (background is smooth).
 INPAINT_SCALE = 0.25
 
@@ -86,6 +105,17 @@ def repaint_region(rgb: NDArray[np.uint8], layout: BodyLayout) -> tuple[NDArray[
     region = (
         cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8)) > 0
     )
+    # Bare arms and the neck stay as they are: skin-coloured pixels where skin is
+    # expected (outside the torso quad, so a beige top is still replaced).
+    torso = np.zeros(region.shape, dtype=np.uint8)
+    quad = np.array([layout.shoulder_l, layout.shoulder_r, layout.hip_r, layout.hip_l])
+    cv2.fillPoly(torso, [quad.round().astype(np.int32)], (1,))
+    bare = skin & skin_mask(layout, (region.shape[0], region.shape[1])) & (torso == 0)
+    bare = cv2.morphologyEx(bare.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+    region &= ~bare
+    # Below the hip line the lower-body garment stays (VITON-HD keeps it too).
+    hip_y = float(max(layout.hip_l[1], layout.hip_r[1]))
+    region[max(0, int(hip_y)) :] = False
     chin_y = float(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
     region[: max(0, int(chin_y))] = False
     return region, False
@@ -138,14 +168,17 @@ def skin_mask(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]:
         (layout.shoulder_l, layout.elbow_l, layout.wrist_l, layout.hand_l),
         (layout.shoulder_r, layout.elbow_r, layout.wrist_r, layout.hand_r),
     ):
-        _capsule(canvas, shoulder, elbow, UPPER_ARM_HALF * d)
+        _, down = _frame(layout.shoulder_l, layout.shoulder_r)
+        upper_start = shoulder + 0.3 * (elbow - shoulder)
+        _capsule(canvas, upper_start, elbow, UPPER_ARM_HALF * d)
         _capsule(canvas, elbow, wrist, FOREARM_HALF * d)
         hull = np.vstack([wrist[None, :], hand]).round().astype(np.int32)
         cv2.fillConvexPoly(canvas, cv2.convexHull(hull), (1,))
         for point in hand:
             _capsule(canvas, wrist, point, 0.05 * d)
     neck_top = layout.nose + 0.3 * (layout.shoulder_mid - layout.nose)
-    _capsule(canvas, neck_top, layout.shoulder_mid, 0.17 * d)
+    _, down = _frame(layout.shoulder_l, layout.shoulder_r)
+    _capsule(canvas, neck_top, layout.shoulder_mid + 0.2 * d * down, 0.17 * d)
     mask: NDArray[np.bool_] = canvas > 0
     return mask
 
@@ -204,8 +237,9 @@ def garment_targets(
     tip_l = layout.shoulder_l - TIP_OUT * d * across - TIP_UP * d * down
     tip_r = layout.shoulder_r + TIP_OUT * d * across - TIP_UP * d * down
     if region is not None:
-        tip_l = np.array([tip_l[0], _region_top(region, tip_l[0], tip_l[1])])
-        tip_r = np.array([tip_r[0], _region_top(region, tip_r[0], tip_r[1])])
+        drop = REGION_TIP_DROP * d
+        tip_l = np.array([tip_l[0], _region_top(region, tip_l[0], tip_l[1]) + drop])
+        tip_r = np.array([tip_r[0], _region_top(region, tip_r[0], tip_r[1]) + drop])
     g_l = np.asarray(lm.shoulder_left)
     g_r = np.asarray(lm.shoulder_right)
     g_mid = (g_l + g_r) / 2
@@ -218,13 +252,16 @@ def garment_targets(
     if perp[0] < 0:
         perp = -perp
 
+    hem_mid = ((lm.hem_left[0] + lm.hem_right[0]) / 2, (lm.hem_left[1] + lm.hem_right[1]) / 2)
+    garment_length = float((np.asarray(hem_mid) - g_mid) @ g_down) or 1.0
+    body_length = float((layout.hip_mid - t_mid) @ axis) + HEM_BELOW_HIP * d
+    stretch = float(np.clip(body_length / (scale * garment_length), *LENGTH_CLAMP))
+
     def place(point: tuple[float, float]) -> NDArray[np.float64]:
         rel = np.asarray(point) - g_mid
         x = float(rel @ g_across)
         y = float(rel @ g_down)
-        placed: NDArray[np.float64] = t_mid + scale * (
-            WORN_WIDTH * x * perp + WORN_LENGTH * y * axis
-        )
+        placed: NDArray[np.float64] = t_mid + scale * (WORN_WIDTH * x * perp + stretch * y * axis)
         return placed
 
     names = ("neck", "armpit_left", "armpit_right", "hem_left", "hem_right")
@@ -234,7 +271,6 @@ def garment_targets(
         point = getattr(lm, name)
         src.append(np.asarray(point))
         dst.append(place(point))
-    hem_mid = ((lm.hem_left[0] + lm.hem_right[0]) / 2, (lm.hem_left[1] + lm.hem_right[1]) / 2)
     src.append(np.asarray(hem_mid))
     dst.append(place(hem_mid))
     return _Targets(np.array(src), np.array(dst), (tip_l, tip_r), scale)
@@ -285,13 +321,27 @@ def _sleeve_pairs(
         if near.sum() < 3:
             continue
         lo, hi = float(np.percentile(side[near], 3)), float(np.percentile(side[near], 97))
-        point, direction = _polyline_point(arm, fraction * length * scale * WORN_LENGTH)
+        point, direction = _polyline_point(arm, fraction * length * scale * SLEEVE_LENGTH)
         arm_normal = np.array([-direction[1], direction[0]])
         for offset in (lo, 0.5 * (lo + hi), hi):
             src.append(root + at * unit + offset * normal)
             dst.append(point + (offset - 0.5 * (lo + hi)) * scale * WORN_WIDTH * arm_normal)
     del t_root
     return np.array(src), np.array(dst)
+
+
+def neck_opening(garment: PreparedGarment) -> NDArray[np.bool_]:
+    """The front neck opening in the garment photo: a half ellipse under the collar."""
+    lm = garment.landmarks
+    span = lm.shoulder_width_px
+    ys = np.nonzero(garment.mask[:, int(lm.neck[0])])[0]
+    collar_top = float(ys.min()) if ys.size else lm.neck[1]
+    canvas = np.zeros(garment.mask.shape, dtype=np.uint8)
+    centre = (round(lm.neck[0]), round(collar_top))
+    axes = (round(NECK_OPENING_WIDTH * span / 2), round(NECK_OPENING_DEPTH * span))
+    cv2.ellipse(canvas, centre, axes, 0, 0, 180, (1,), -1)
+    opening: NDArray[np.bool_] = canvas > 0
+    return opening
 
 
 def warp_garment(
@@ -305,7 +355,7 @@ def warp_garment(
     targets = garment_targets(garment, layout, region)
     out_rgb = np.zeros((height_px, width_px, 3), dtype=np.uint8)
     out_alpha = np.zeros((height_px, width_px), dtype=np.float32)
-    panel = garment.mask & ~garment.sleeve_left & ~garment.sleeve_right
+    panel = garment.mask & ~garment.sleeve_left & ~garment.sleeve_right & ~neck_opening(garment)
     rgb, alpha, (x0, y0, x1, y1) = warp_to(
         garment.rgb, panel, targets.panel_src, targets.panel_dst, shape
     )
@@ -355,11 +405,38 @@ def transfer_shading(
     luma = cv2.cvtColor(original, cv2.COLOR_RGB2GRAY).astype(np.float32) + 8.0
     fine = cv2.GaussianBlur(luma, (0, 0), 2.0)
     coarse = cv2.GaussianBlur(luma, (0, 0), 25.0)
-    ratio = np.clip(fine / coarse, 0.6, 1.4) ** strength
+    ratio = np.clip(fine / coarse, 0.75, 1.25) ** strength
     shaded = garment_rgb.astype(np.float32) * ratio[..., None]
     out = garment_rgb.copy()
     out[where] = np.clip(shaded[where], 0, 255).astype(np.uint8)
     return out
+
+
+def close_side_gaps(
+    rgb: NDArray[np.uint8], alpha: NDArray[np.float32], within: NDArray[np.bool_], gap_px: float
+) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
+    """Fill narrow horizontal gaps in the garment (inside ``within``) with its own colour."""
+    width = max(3, round(gap_px) | 1)
+    solid = (alpha > 0.5).astype(np.uint8)
+    closed = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, np.ones((1, width), np.uint8)) > 0
+    new = closed & (solid == 0) & within
+    if not new.any():
+        return rgb, alpha
+    weight = cv2.blur(solid.astype(np.float32), (width, 1)) + 1e-6
+    colour = cv2.blur(rgb.astype(np.float32) * solid[..., None], (width, 1)) / weight[..., None]
+    out_rgb = rgb.copy()
+    out_rgb[new] = np.clip(colour[new], 0, 255).astype(np.uint8)
+    out_alpha = alpha.copy()
+    out_alpha[new] = 1.0
+    return out_rgb, out_alpha
+
+
+def _inside_sides(region: NDArray[np.bool_], margin_px: float) -> NDArray[np.bool_]:
+    """``region`` shrunk by ``margin_px`` from its left and right edges only."""
+    half = max(1, round(margin_px))
+    kernel = np.ones((1, 2 * half + 1), np.uint8)
+    inside: NDArray[np.bool_] = cv2.erode(region.astype(np.uint8), kernel) > 0
+    return inside
 
 
 def try_on(
@@ -382,15 +459,22 @@ def try_on(
     canvas = fill_background(person_rgb, region, person)
     timings["fill_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
+    # On a grey input the body lies inside the grey by VITON-HD's stroke margin.
+    inside = (
+        _inside_sides(region, REGION_SIDE_MARGIN * layout.shoulder_width_px) if agnostic else region
+    )
     skin = skin_mask(layout, shape)
-    painted = paint_skin(canvas, region, skin, skin_colour(person_rgb, layout))
+    painted = paint_skin(canvas, inside, skin, skin_colour(person_rgb, layout))
     timings["skin_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     g_rgb, g_alpha = warp_garment(garment, layout, shape, region if agnostic else None)
     timings["warp_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
+    g_rgb, g_alpha = close_side_gaps(
+        g_rgb, g_alpha, inside, SLEEVE_GAP_CLOSE * layout.shoulder_width_px
+    )
     if agnostic:
-        g_alpha = g_alpha * region
+        g_alpha = g_alpha * inside
     else:
         g_rgb = transfer_shading(g_rgb, person_rgb, (g_alpha > 0) & region)
         head = np.zeros(shape, dtype=bool)

@@ -218,6 +218,13 @@ def segment_garment(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.bool_], tuple[in
             garment.astype(np.uint8) * 255, (width_px, height_px), interpolation=cv2.INTER_LINEAR
         )
         garment = full >= 128
+    # The outline band (edges were thickened to stop the flood) holds background-coloured
+    # pixels: drop those within a few pixels of the outline that match the page.
+    band_px = max(3, round(4 / scale))
+    inner = cv2.erode(garment.astype(np.uint8), np.ones((2 * band_px + 1,) * 2, np.uint8)) > 0
+    full_delta = np.linalg.norm(_lab(rgb) - background_lab, axis=2)
+    garment &= inner | (full_delta >= BACKGROUND_DELTA_E * 0.6)
+    garment = _fill_holes(largest_component(garment))
     background_rgb = np.median(_border(rgb.astype(np.float32), 3), axis=0)
     colour = (int(background_rgb[0]), int(background_rgb[1]), int(background_rgb[2]))
     return garment, colour
