@@ -1,0 +1,296 @@
+"""The try-on domain's pure pieces, with known answers.
+
+Synthetic garments (a T-shirt polygon drawn on a plain page) have landmarks we know
+exactly; the VITON-HD sample in ``../shared/data/tryon`` gives the real check (its
+garment mask, and its agnostic input against the true photo).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from PIL import Image
+
+from fitroom.errors import (
+    GarmentBackgroundBusy,
+    NoGarmentFound,
+    NoPersonFound,
+    PersonFacingAway,
+    UnsupportedCategory,
+)
+from fitroom.tryon.compose import box_paste, neck_opening, try_on
+from fitroom.tryon.garment import Category, parse_category, prepare_garment, segment_garment
+from fitroom.tryon.metrics import psnr, ssim
+from fitroom.tryon.person import body_layout, grey_region
+from fitroom.tryon.warp import ThinPlateSpline, warp_to
+from fitroom.vision.pose import LANDMARK_COUNT, FaceBox, Landmark, PoseObservation
+from tests.conftest import data_dir
+
+SAMPLE = data_dir() / "tryon" / "viton_hd_00006_00"
+
+#: A short-sleeved T-shirt on a 600 x 800 page: (x, y) outline, clockwise from the
+#: image-left shoulder tip.
+TSHIRT = np.array(
+    [
+        (180, 120), (260, 100), (300, 130), (340, 100), (420, 120),  # shoulders, collar
+        (520, 260), (470, 300),  # right sleeve end
+        (430, 240), (430, 650), (170, 650), (170, 240),  # body panel
+        (130, 300), (80, 260),  # left sleeve end
+    ],
+    dtype=np.int32,
+)  # fmt: skip
+
+
+def tshirt_photo(colour: tuple[int, int, int] = (200, 30, 40)) -> NDArray[np.uint8]:
+    page = np.full((800, 600, 3), 245, dtype=np.uint8)
+    cv2.fillPoly(page, [TSHIRT], colour)
+    return page
+
+
+def read_rgb(path: object) -> NDArray[np.uint8]:
+    return np.asarray(Image.open(str(path)).convert("RGB"), dtype=np.uint8)
+
+
+def iou(a: NDArray[np.bool_], b: NDArray[np.bool_]) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
+# --- categories -------------------------------------------------------------------
+
+
+def test_category_upper_is_accepted_in_any_case() -> None:
+    assert parse_category(" Upper ") is Category.UPPER
+
+
+@pytest.mark.parametrize("value", ["lower", "dress"])
+def test_known_but_unsupported_categories_are_refused(value: str) -> None:
+    with pytest.raises(UnsupportedCategory) as caught:
+        parse_category(value)
+    assert caught.value.details["supported"] == ["upper"]
+    assert "not supported yet" in caught.value.message
+
+
+def test_unknown_category_names_the_choices() -> None:
+    with pytest.raises(UnsupportedCategory, match="upper, lower, dress"):
+        parse_category("hat")
+
+
+# --- garment photo ----------------------------------------------------------------
+
+
+def test_synthetic_tshirt_mask_matches_the_drawn_polygon() -> None:
+    photo = tshirt_photo()
+    truth = np.zeros(photo.shape[:2], dtype=np.uint8)
+    cv2.fillPoly(truth, [TSHIRT], (1,))
+    mask, background = segment_garment(photo)
+    assert iou(mask, truth > 0) > 0.98
+    assert background == (245, 245, 245)
+
+
+def test_white_shirt_on_white_page_is_cut_out_along_its_outline() -> None:
+    # Near-white on white: only the faint outline separates them.
+    photo = tshirt_photo(colour=(236, 236, 236))
+    cv2.polylines(photo, [TSHIRT], True, (200, 200, 200), 2)
+    truth = np.zeros(photo.shape[:2], dtype=np.uint8)
+    cv2.fillPoly(truth, [TSHIRT], (1,))
+    mask, _ = segment_garment(photo)
+    assert iou(mask, truth > 0) > 0.97
+
+
+def test_synthetic_tshirt_landmarks_are_where_they_were_drawn() -> None:
+    garment = prepare_garment(tshirt_photo(), "upper")
+    lm = garment.landmarks
+    # The crop starts 4 px before the garment's box (x 80, y 100).
+    offset = np.array([80 - 4, 100 - 4])
+
+    def page(point: tuple[float, float] | None) -> NDArray[np.float64]:
+        assert point is not None
+        return np.asarray(point) + offset
+
+    assert np.allclose(page(lm.shoulder_left), (180, 120), atol=25)
+    assert np.allclose(page(lm.shoulder_right), (420, 120), atol=25)
+    assert np.allclose(page(lm.hem_left), (170, 650), atol=4)
+    assert np.allclose(page(lm.hem_right), (430, 650), atol=4)
+    assert np.allclose(page(lm.armpit_left), (170, 240), atol=15)
+    assert np.allclose(page(lm.armpit_right), (430, 240), atol=15)
+    assert np.allclose(page(lm.cuff_left), (105, 280), atol=25)
+    assert np.allclose(page(lm.cuff_right), (495, 280), atol=25)
+    # Sleeves are outside the body panel, one per side.
+    assert garment.sleeve_left.any() and garment.sleeve_right.any()
+    assert np.nonzero(garment.sleeve_left)[1].max() < 180 - 76 + 8
+    assert np.nonzero(garment.sleeve_right)[1].min() > 420 - 76 - 8
+
+
+def test_sleeveless_top_has_no_cuffs() -> None:
+    page = np.full((800, 600, 3), 245, dtype=np.uint8)
+    vest = np.array([(200, 100), (260, 100), (300, 160), (340, 100), (400, 100),
+                     (420, 250), (420, 650), (180, 650), (180, 250)], dtype=np.int32)  # fmt: skip
+    cv2.fillPoly(page, [vest], (20, 90, 160))
+    garment = prepare_garment(page, Category.UPPER)
+    assert garment.landmarks.cuff_left is None
+    assert garment.landmarks.cuff_right is None
+
+
+def test_busy_background_is_refused_with_advice() -> None:
+    noise = np.random.default_rng(0).integers(0, 256, (600, 500, 3), dtype=np.uint8)
+    with pytest.raises(GarmentBackgroundBusy) as caught:
+        prepare_garment(noise, "upper")
+    assert caught.value.type_slug == "garment-background-busy"
+    assert "plain" in caught.value.advice
+
+
+def test_blank_page_has_no_garment() -> None:
+    with pytest.raises(NoGarmentFound) as caught:
+        prepare_garment(np.full((600, 500, 3), 240, dtype=np.uint8), "upper")
+    assert caught.value.details["garment_share"] < 0.03
+
+
+def test_neck_opening_sits_under_the_collar_between_the_shoulders() -> None:
+    garment = prepare_garment(tshirt_photo(), "upper")
+    opening = neck_opening(garment)
+    ys, xs = np.nonzero(opening)
+    lm = garment.landmarks
+    assert lm.shoulder_left[0] < xs.min() and xs.max() < lm.shoulder_right[0]
+    assert ys.max() < lm.armpit_left[1]
+
+
+# --- thin-plate spline --------------------------------------------------------------
+
+
+def test_tps_interpolates_its_control_points() -> None:
+    rng = np.random.default_rng(1)
+    src = rng.uniform(0, 500, (9, 2))
+    dst = src + rng.normal(0, 20, (9, 2))
+    tps = ThinPlateSpline.fit(src, dst, smoothing=0.0)
+    assert np.allclose(tps.transform(src), dst, atol=1e-6)
+
+
+def test_tps_of_an_affine_map_is_that_affine_map_everywhere() -> None:
+    rng = np.random.default_rng(2)
+    src = rng.uniform(0, 500, (7, 2))
+    matrix = np.array([[1.2, 0.1], [-0.2, 0.9]])
+    dst = src @ matrix.T + (30, -12)
+    tps = ThinPlateSpline.fit(src, dst)
+    probe = rng.uniform(0, 500, (50, 2))
+    assert np.allclose(tps.transform(probe), probe @ matrix.T + (30, -12), atol=1e-3)
+
+
+def test_warp_to_moves_a_square_by_the_control_points_shift() -> None:
+    image = np.zeros((100, 100, 3), dtype=np.uint8)
+    image[40:60, 40:60] = 255
+    corners = np.array([[0, 0], [100, 0], [0, 100], [100, 100]], dtype=np.float64)
+    shifted = corners + np.array([5.0, 7.0])
+    mask = image[..., 0] > 0
+    _, alpha, box = warp_to(image, mask, corners, shifted, (120, 120), box=(0, 0, 120, 120))
+    ys, xs = np.nonzero(alpha > 0.5)
+    assert box == (0, 0, 120, 120)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (47, 66, 45, 64)
+
+
+# --- metrics ------------------------------------------------------------------------
+
+
+def test_metrics_known_answers() -> None:
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 246, (64, 64, 3), dtype=np.uint8)
+    assert ssim(a, a) == pytest.approx(1.0)
+    assert psnr(a, a + 10) == pytest.approx(10 * np.log10(255**2 / 100))
+    region = np.zeros((64, 64), dtype=bool)
+    region[:, :32] = True
+    b = a.copy()
+    b[:, 32:] = 0
+    assert psnr(a, b, region) == float("inf")
+    assert ssim(a, b, region) > ssim(a, b)
+
+
+# --- person -------------------------------------------------------------------------
+
+
+def observation(points: dict[Landmark, tuple[float, float]], faces: int = 1) -> PoseObservation:
+    landmarks = np.zeros((LANDMARK_COUNT, 2))
+    for landmark, point in points.items():
+        landmarks[int(landmark)] = point
+    return PoseObservation(
+        landmarks_px=landmarks,
+        visibility=np.ones(LANDMARK_COUNT),
+        world_m=np.zeros((LANDMARK_COUNT, 3)),
+        mask=np.zeros((400, 300), dtype=np.float32),
+        faces=tuple(FaceBox((100, 20, 60, 60), 0.9) for _ in range(faces)),
+    )
+
+
+def test_facing_camera_maps_the_persons_right_to_the_image_left() -> None:
+    layout = body_layout(
+        observation({Landmark.right_shoulder: (100, 120), Landmark.left_shoulder: (200, 120)})
+    )
+    assert layout.shoulder_l[0] == 100 and layout.shoulder_r[0] == 200
+
+
+@pytest.mark.parametrize("faces", [0, 1])
+def test_back_view_is_refused(faces: int) -> None:
+    back = observation(
+        {Landmark.right_shoulder: (200, 120), Landmark.left_shoulder: (100, 120)}, faces=faces
+    )
+    with pytest.raises(PersonFacingAway) as caught:
+        body_layout(back)
+    assert caught.value.type_slug == "person-facing-away"
+
+
+def test_hidden_shoulders_mean_no_person() -> None:
+    seen = observation({Landmark.right_shoulder: (100, 120), Landmark.left_shoulder: (200, 120)})
+    visibility = seen.visibility.copy()
+    visibility[int(Landmark.left_shoulder)] = 0.1
+    hidden = PoseObservation(seen.landmarks_px, visibility, seen.world_m, seen.mask, seen.faces)
+    with pytest.raises(NoPersonFound):
+        body_layout(hidden)
+
+
+def test_grey_region_is_found_only_when_painted() -> None:
+    photo = np.full((400, 300, 3), 220, dtype=np.uint8)
+    assert grey_region(photo) is None
+    photo[100:300, 80:220] = 128
+    region = grey_region(photo)
+    assert region is not None
+    assert region[100:300, 80:220].all()
+    assert region.sum() <= 200 * 140 + 2 * (200 + 140) * 3
+
+
+# --- the real VITON-HD pair ---------------------------------------------------------
+
+
+needs_sample = pytest.mark.skipif(
+    not SAMPLE.is_dir(), reason=f"VITON-HD sample not found at {SAMPLE} (FITROOM_DATA_DIR)"
+)
+
+
+@needs_sample
+def test_viton_garment_mask_matches_its_reference_mask() -> None:
+    mask, _ = segment_garment(read_rgb(SAMPLE / "cloth.jpg"))
+    reference = read_rgb(SAMPLE / "cloth-mask.jpg")[..., 0] > 127
+    assert iou(mask, reference) > 0.97
+
+
+@needs_sample
+def test_viton_pair_beats_both_baselines_inside_the_region() -> None:
+    from fitroom.vision.pose import pose_estimator
+
+    truth = read_rgb(SAMPLE / "image.jpg")
+    agnostic = read_rgb(SAMPLE / "agnostic-v3.2.jpg")
+    garment = prepare_garment(read_rgb(SAMPLE / "cloth.jpg"), "upper")
+    seen = pose_estimator().observe(agnostic)
+    assert seen is not None
+    layout = body_layout(seen)
+    result = try_on(agnostic, garment, layout)
+    assert result.agnostic_input
+    assert result.image.shape == truth.shape
+    region = result.region
+    # Outside the grey region the input is returned untouched.
+    assert np.array_equal(result.image[~region], agnostic[~region])
+    boxed = box_paste(agnostic, garment, layout)
+    ours = ssim(result.image, truth, region)
+    assert ours > ssim(agnostic, truth, region) + 0.15
+    assert ours > ssim(boxed, truth, region) + 0.1
+    assert psnr(result.image, truth, region) > psnr(agnostic, truth, region) + 2.0
+    assert ssim(result.image, truth) > 0.86
