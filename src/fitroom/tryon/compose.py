@@ -93,10 +93,15 @@ def repaint_region(rgb: NDArray[np.uint8], layout: BodyLayout) -> tuple[NDArray[
     if grey is not None:
         return grey, True
     region = pose_region(layout, (int(rgb.shape[0]), int(rgb.shape[1])))
+    # Above the shoulders VITON-HD's geometry (a neck box, the shoulder stroke) would
+    # repaint the neck and the background beside it; on a real photo only the person's
+    # own clothing there (a collar) is replaced.
+    shoulder_y = float(min(layout.shoulder_l[1], layout.shoulder_r[1]))
+    region[: max(0, int(shoulder_y - 0.05 * layout.shoulder_width_px))] = False
     # The person's own top may be wider than the pose geometry: add the person's pixels
     # between the shoulder line and the hips that are not skin-coloured.
     person = layout.person_mask > 0.5
-    top = int(min(layout.shoulder_l[1], layout.shoulder_r[1]) - 0.1 * layout.shoulder_width_px)
+    top = int(shoulder_y - 0.1 * layout.shoulder_width_px)
     bottom = int(max(layout.hip_l[1], layout.hip_r[1]))
     band = np.zeros_like(person)
     band[max(0, top) : max(0, bottom)] = True
