@@ -294,3 +294,28 @@ def test_viton_pair_beats_both_baselines_inside_the_region() -> None:
     assert ours > ssim(boxed, truth, region) + 0.1
     assert psnr(result.image, truth, region) > psnr(agnostic, truth, region) + 2.0
     assert ssim(result.image, truth) > 0.86
+
+
+PERSON = data_dir() / "tryon" / "person" / "00121_00.jpg"
+
+
+@pytest.mark.skipif(not PERSON.is_file(), reason=f"person photo not found at {PERSON}")
+def test_real_photo_keeps_hands_and_face_in_front() -> None:
+    from fitroom.vision.pose import pose_estimator
+
+    person = read_rgb(PERSON)
+    seen = pose_estimator().observe(person)
+    assert seen is not None
+    layout = body_layout(seen)
+    result = try_on(person, prepare_garment(tshirt_photo(), "upper"), layout)
+    assert not result.agnostic_input
+    assert result.front.sum() > 500  # both hands
+    assert np.array_equal(result.image[result.front], person[result.front])
+    # Above the chin line nothing changes (the head stays in front of any collar).
+    chin_y = int(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
+    assert np.array_equal(result.image[:chin_y], person[:chin_y])
+    # The torso is dressed: the middle of the chest takes the garment's red.
+    chest = result.image[
+        int(layout.shoulder_mid[1] + 0.5 * layout.shoulder_width_px), int(layout.shoulder_mid[0])
+    ]
+    assert chest[0] > 150 and chest[1] < 90 and chest[2] < 90

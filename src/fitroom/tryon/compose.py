@@ -75,6 +75,7 @@ class TryOnResult:
     region: NDArray[np.bool_]
     garment_alpha: NDArray[np.float32]
     skin: NDArray[np.bool_]
+    front: NDArray[np.bool_]
     agnostic_input: bool
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -84,6 +85,7 @@ class TryOnResult:
             "region": np.where(self.region, 255, 0).astype(np.uint8),
             "garment_alpha": np.clip(self.garment_alpha * 255, 0, 255).astype(np.uint8),
             "skin": np.where(self.skin, 255, 0).astype(np.uint8),
+            "front": np.where(self.front, 255, 0).astype(np.uint8),
         }
 
 
@@ -186,6 +188,33 @@ def skin_mask(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]:
     _capsule(canvas, neck_top, layout.shoulder_mid + 0.2 * d * down, 0.17 * d)
     mask: NDArray[np.bool_] = canvas > 0
     return mask
+
+
+def front_mask(rgb: NDArray[np.uint8], layout: BodyLayout, agnostic: bool) -> NDArray[np.bool_]:
+    """What stays in front of the garment: the hands, and on a real photo bare forearms
+    crossing the torso (skin-coloured pixels along elbow -> wrist inside the torso)."""
+    shape = (int(rgb.shape[0]), int(rgb.shape[1]))
+    d = layout.shoulder_width_px
+    hands = np.zeros(shape, dtype=np.uint8)
+    for wrist, hand in ((layout.wrist_l, layout.hand_l), (layout.wrist_r, layout.hand_r)):
+        hull = np.vstack([wrist[None, :], hand]).round().astype(np.int32)
+        cv2.fillConvexPoly(hands, cv2.convexHull(hull), (1,))
+    grow = max(1, round(0.05 * d))
+    front: NDArray[np.bool_] = cv2.dilate(hands, np.ones((2 * grow + 1,) * 2, np.uint8)) > 0
+    if agnostic:
+        return front
+    forearms = np.zeros(shape, dtype=np.uint8)
+    for elbow, wrist in ((layout.elbow_l, layout.wrist_l), (layout.elbow_r, layout.wrist_r)):
+        _capsule(forearms, elbow, wrist, 1.3 * FOREARM_HALF * d)
+    bare = _skin_like(rgb, skin_colour(rgb, layout)) & (forearms > 0)
+    bare &= layout.person_mask > 0.5
+    # Only where a forearm crosses the torso: at the sides, new sleeves cover the arm.
+    torso = np.zeros(shape, dtype=np.uint8)
+    quad = np.array([layout.shoulder_l, layout.shoulder_r, layout.hip_r, layout.hip_l])
+    cv2.fillPoly(torso, [quad.round().astype(np.int32)], (1,))
+    bare &= torso > 0
+    bare = cv2.morphologyEx(bare.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+    return front | bare
 
 
 def paint_skin(
@@ -474,6 +503,9 @@ def try_on(
         region, agnostic = repaint_region(person_rgb, layout)
     else:
         agnostic = False
+    front = front_mask(person_rgb, layout, agnostic)
+    if not agnostic:
+        region = region & ~front
     timings["region_ms"] = (time.perf_counter() - started) * 1000
     person = layout.person_mask > 0.5
     t = time.perf_counter()
@@ -502,6 +534,7 @@ def try_on(
         chin_y = float(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
         head[: max(0, int(chin_y))] = True
         g_alpha = g_alpha * ~(head & person)
+    g_alpha = g_alpha * ~front
     g_alpha = cv2.GaussianBlur(g_alpha, (5, 5), 0) * (g_alpha > 0.02)
     if agnostic:
         g_alpha = g_alpha * region
@@ -519,6 +552,7 @@ def try_on(
         region=region,
         garment_alpha=g_alpha,
         skin=painted,
+        front=front,
         agnostic_input=agnostic,
         timings_ms=timings,
     )
