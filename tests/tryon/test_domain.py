@@ -319,3 +319,29 @@ def test_real_photo_keeps_hands_and_face_in_front() -> None:
         int(layout.shoulder_mid[1] + 0.5 * layout.shoulder_width_px), int(layout.shoulder_mid[0])
     ]
     assert chest[0] > 150 and chest[1] < 90 and chest[2] < 90
+
+
+def test_demo_tshirt_has_its_cuffs_at_the_sleeve_ends() -> None:
+    # The demo store's T-shirt has straight sleeves level with the shoulders: the
+    # shoulder tips must be found above the body panel, not at the sleeve ends.
+    import io
+    import json
+    from importlib.resources import files
+
+    from fitroom.demo.images import render_product_image
+
+    data = json.loads((files("fitroom.demo") / "data" / "products.json").read_text())
+    products = data["products"] if isinstance(data, dict) else data
+    tee = next(p for p in products if p["product_id"] == "nf-w-tee-001")
+    photo = np.asarray(Image.open(io.BytesIO(render_product_image(tee))).convert("RGB"))
+    lm = prepare_garment(photo, "upper").landmarks
+    assert lm.cuff_left is not None and lm.cuff_right is not None
+    panel = lm.hem_right[0] - lm.hem_left[0]
+    # Cuffs outside the body panel and below the shoulders, far from the neck.
+    assert lm.cuff_left[0] < lm.armpit_left[0] and lm.cuff_right[0] > lm.armpit_right[0]
+    assert lm.cuff_left[1] > lm.shoulder_left[1] and lm.cuff_right[1] > lm.shoulder_right[1]
+    for cuff in (lm.cuff_left, lm.cuff_right):
+        assert np.hypot(cuff[0] - lm.neck[0], cuff[1] - lm.neck[1]) > 0.5 * panel
+    # Shoulder tips above the panel's sides, not out at the sleeve ends.
+    assert abs(lm.shoulder_left[0] - lm.armpit_left[0]) < 0.2 * panel
+    assert abs(lm.shoulder_right[0] - lm.armpit_right[0]) < 0.2 * panel

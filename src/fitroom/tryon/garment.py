@@ -266,9 +266,40 @@ def garment_landmarks(mask: NDArray[np.bool_]) -> GarmentLandmarks:
     centre_x = round(float(np.median(xs)))
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     outline = np.concatenate([c.reshape(-1, 2) for c in contours]).astype(np.float64)
+    run_left, run_right = _central_runs(mask, centre_x)
+    rows = np.flatnonzero(run_left >= 0)
+    hem_row = int(rows.max())
+    # Body panel width: median over the lower third of the central run.
+    lower_rows = rows[rows > y_top + 0.6 * height]
+    lower_rows = lower_rows if lower_rows.size else rows
+    panel_width = float(np.median(run_right[lower_rows] - run_left[lower_rows]))
+    panel_left = float(np.median(run_left[lower_rows]))
+    panel_right = float(np.median(run_right[lower_rows]))
+    # Armpit: walking up from the hem, the first row where the run is much wider
+    # than the body panel (the sleeves join), on each side separately.
+    top_row = int(y_top + 0.08 * height)
+    armpit_left_y = armpit_right_y = float(y_top + 0.35 * (hem_row - y_top))
+    jump = 0.08 * panel_width
+    for y in range(hem_row, top_row, -1):
+        if run_left[y] >= 0 and run_left[y] < panel_left - jump:
+            armpit_left_y = float(y)
+            break
+    for y in range(hem_row, top_row, -1):
+        if run_right[y] >= 0 and run_right[y] > panel_right + jump:
+            armpit_right_y = float(y)
+            break
+    # Shoulder tips: the outline's extreme point up-and-out, looked for above the
+    # panel's sides (a T-shirt's straight sleeves would otherwise win at their ends).
     upper = outline[outline[:, 1] < y_top + 0.4 * height]
-    shoulder_left = _extreme(upper[upper[:, 0] < centre_x], (-1.0, -1.2))
-    shoulder_right = _extreme(upper[upper[:, 0] > centre_x], (1.0, -1.2))
+    window = 0.15 * panel_width
+
+    def near(x_side: float, side: NDArray[np.bool_]) -> NDArray[np.float64]:
+        close = upper[side & (np.abs(upper[:, 0] - x_side) <= window)]
+        chosen: NDArray[np.float64] = close if close.size else upper[side]
+        return chosen
+
+    shoulder_left = _extreme(near(panel_left, upper[:, 0] < centre_x), (-1.0, -1.2))
+    shoulder_right = _extreme(near(panel_right, upper[:, 0] > centre_x), (1.0, -1.2))
     # Neck: lowest top-outline point in the central band between the shoulders.
     band = max(2, int(0.12 * (shoulder_right[0] - shoulder_left[0])))
     top_profile = [
@@ -278,28 +309,6 @@ def garment_landmarks(mask: NDArray[np.bool_]) -> GarmentLandmarks:
     ]
     neck_y = float(np.median(top_profile)) if top_profile else float(y_top)
     neck = (float(centre_x), neck_y)
-    run_left, run_right = _central_runs(mask, centre_x)
-    rows = np.flatnonzero(run_left >= 0)
-    hem_row = int(rows.max())
-    # Body panel width: median over the lower third of the central run.
-    lower_rows = rows[rows > y_top + 0.6 * height]
-    lower_rows = lower_rows if lower_rows.size else rows
-    panel_width = float(np.median(run_right[lower_rows] - run_left[lower_rows]))
-    # Armpit: walking up from the hem, the first row where the run is much wider
-    # than the body panel (the sleeves join), on each side separately.
-    shoulder_row = int(max(shoulder_left[1], shoulder_right[1]))
-    panel_left = float(np.median(run_left[lower_rows]))
-    panel_right = float(np.median(run_right[lower_rows]))
-    armpit_left_y = armpit_right_y = float(shoulder_row + 0.35 * (hem_row - shoulder_row))
-    jump = 0.08 * panel_width
-    for y in range(hem_row, shoulder_row, -1):
-        if run_left[y] >= 0 and run_left[y] < panel_left - jump:
-            armpit_left_y = float(y)
-            break
-    for y in range(hem_row, shoulder_row, -1):
-        if run_right[y] >= 0 and run_right[y] > panel_right + jump:
-            armpit_right_y = float(y)
-            break
     armpit_left_y = max(armpit_left_y, shoulder_left[1] + 0.2 * panel_width)
     armpit_right_y = max(armpit_right_y, shoulder_right[1] + 0.2 * panel_width)
     armpit_left = (panel_left, armpit_left_y)
