@@ -358,6 +358,76 @@ def measure(
     _emit(run_or_exit(as_json, action), as_json, text)
 
 
+@app.command("tryon")
+def tryon_cmd(
+    person: Annotated[Path, typer.Argument(help="Photo of one person facing the camera.")],
+    garment: Annotated[
+        Path, typer.Argument(help="Product photo of the garment, plain background.")
+    ],
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="Where to write the result (.png/.jpg).")
+    ],
+    category: Annotated[
+        str, typer.Option(help="What the garment dresses: upper (lower and dress: not yet).")
+    ] = "upper",
+    debug_dir: Annotated[
+        Path | None,
+        typer.Option(help="Write the masks and the garment cut-out with its landmarks here."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Dress the person photo in the garment photo (photo try-on) and write the image."""
+    from fitroom.errors import InputError
+
+    def action() -> dict[str, Any]:
+        from fitroom.services import tryon
+
+        suffix = out.suffix.lower()
+        if suffix not in (".png", ".jpg", ".jpeg"):
+            raise InputError(f"--out must end in .png, .jpg or .jpeg; got {out.name!r}")
+        photos = []
+        for path in (person, garment):
+            if not path.is_file():
+                raise InputError(f"no such photo: {path}", path=str(path))
+            photos.append(path.read_bytes())
+        prepared = tryon.garment_from_photo(photos[1], category)
+        dressed = tryon.try_on_photo(photos[0], prepared)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(tryon.encode_image(dressed.image, "png" if suffix == ".png" else "jpeg"))
+        written = [str(out)]
+        if debug_dir is not None:
+            debug_dir.mkdir(parents=True, exist_ok=True)
+            images = {
+                **dressed.result.debug_images(),
+                "garment_landmarks": tryon.garment_with_landmarks(prepared),
+            }
+            for name, pixels in images.items():
+                path = debug_dir / f"{name}.png"
+                path.write_bytes(tryon.encode_image(pixels, "png"))
+                written.append(str(path))
+        height_px, width_px = dressed.image.shape[:2]
+        return {
+            "out": str(out),
+            "size_px": [width_px, height_px],
+            "agnostic_input": dressed.agnostic_input,
+            "garment_landmarks": tryon.garment_to_dict("", prepared)["landmarks"],
+            "timings_ms": {k: round(v, 1) for k, v in dressed.timings_ms.items()},
+            "written": written,
+        }
+
+    def text(r: dict[str, Any]) -> str:
+        lines = [
+            f"wrote {r['out']} ({r['size_px'][0]}x{r['size_px'][1]} px, "
+            f"{r['timings_ms']['total_ms']:.0f} ms"
+            + (", grey agnostic input" if r["agnostic_input"] else "")
+            + ")"
+        ]
+        lines += [f"  debug: {path}" for path in r["written"][1:]]
+        return "\n".join(lines)
+
+    _emit(run_or_exit(as_json, action), as_json, text)
+
+
 @app.command("avatar")
 def avatar(
     measurements: Annotated[

@@ -25,6 +25,8 @@ def run_or_exit(as_json: bool, action: Callable[[], T]) -> T:
         if as_json:
             typer.echo(json.dumps({"error": exc.to_dict()}, default=str, indent=2))
         typer.echo(f"error: {exc.message}", err=True)
+        if exc.details.get("advice"):
+            typer.echo(f"advice: {exc.details['advice']}", err=True)
         for row in exc.details.get("errors", [])[:20]:
             typer.echo(
                 f"  row {row.get('row')}: {row.get('field') or '-'}: {row.get('reason')}",

@@ -19,6 +19,7 @@ from fitroom.api.routes import (
     shoppers,
     sizing,
     superres,
+    tryon,
 )
 from fitroom.config import Settings, get_settings
 from fitroom.services.recommendations import Serving
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     v1.include_router(superres.router)
     v1.include_router(body_scans.router)
     v1.include_router(recommendations.router)
+    v1.include_router(tryon.router)
     app.include_router(v1)
 
     media_dir = settings.resolved_media_dir

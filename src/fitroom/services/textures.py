@@ -21,7 +21,8 @@ SR_SUFFIX = ".sr.png"
 MEDIA_PREFIX = "/media/"
 
 
-def _media_path(image_url: str, media_dir: Path) -> Path | None:
+def media_path(image_url: str, media_dir: Path) -> Path | None:
+    """The file behind a ``/media/...`` URL; None for other URLs or escapes (``..``)."""
     if not image_url.startswith(MEDIA_PREFIX):
         return None
     relative = Path(image_url[len(MEDIA_PREFIX) :])
@@ -32,7 +33,7 @@ def _media_path(image_url: str, media_dir: Path) -> Path | None:
 
 def texture_url(image_url: str, media_dir: Path) -> str | None:
     """The URL of the super-resolved texture of ``image_url``, if one was built."""
-    path = _media_path(image_url, media_dir)
+    path = media_path(image_url, media_dir)
     if path is None:
         return None
     texture = path.with_name(path.stem + SR_SUFFIX)
@@ -60,7 +61,7 @@ def build_textures(
     upscaled = sharp = not_local = 0
     for product in session.scalars(select(Product).order_by(Product.product_id)):
         images = list(product.images or [])
-        path = _media_path(images[0], media_dir) if images else None
+        path = media_path(images[0], media_dir) if images else None
         if path is None or not path.is_file():
             not_local += 1
             continue

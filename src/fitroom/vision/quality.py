@@ -29,7 +29,7 @@ from fitroom.errors import (
     PhotoTooDark,
 )
 from fitroom.vision.photo import Photo
-from fitroom.vision.pose import Landmark, PoseObservation
+from fitroom.vision.pose import FaceBox, Landmark, PoseObservation
 
 VIEWS = ("front", "side")
 
@@ -53,6 +53,8 @@ MAX_ARM_ABDUCTION_DEG = 100.0
 MIN_SHARPNESS = 15.0
 #: A second mask region this large (share of the person's area) is a second person.
 SECOND_PERSON_AREA_FRACTION = 0.25
+#: A face detection at least this confident counts as a person's face.
+MIN_FACE_SCORE = 0.6
 #: Person height (px) the sharpness measure is normalised to.
 SHARPNESS_PERSON_HEIGHT_PX = 512
 
@@ -161,6 +163,41 @@ def sharpness(rgb: NDArray[np.uint8], region: PersonRegion) -> float:
     return float(cv2.Laplacian(normalised, cv2.CV_32F).var())
 
 
+def check_one_person(
+    observation: PoseObservation | None, view: str, advice_no_person: str
+) -> tuple[PoseObservation, NDArray[np.bool_], list[FaceBox]]:
+    """The observation, main person's mask and confident faces; refuses none or several.
+
+    No person: no observation, or a person region under 1% of the photo. Several: two
+    confident faces, or a second mask region at least ``SECOND_PERSON_AREA_FRACTION``
+    of the main one. Shared by the body scan's gate and the photo try-on.
+    """
+    if observation is None:
+        raise NoPersonFound(
+            f"no person was found in the {view} photo",
+            view=view,
+            advice=advice_no_person,
+        )
+    main, areas = main_person_mask(observation.mask)
+    if not areas or areas[0] < 0.01 * main.size:
+        raise NoPersonFound(
+            f"no person was found in the {view} photo (the person region is too small or missing)",
+            view=view,
+            advice=advice_no_person,
+        )
+    strong_faces = [f for f in observation.faces if f.score >= MIN_FACE_SCORE]
+    if len(strong_faces) >= 2 or (
+        len(areas) >= 2 and areas[1] >= SECOND_PERSON_AREA_FRACTION * areas[0]
+    ):
+        raise MultiplePeople(
+            f"the {view} photo shows more than one person ({max(len(strong_faces), 2)} found)",
+            view=view,
+            advice=ADVICE_ALONE,
+            faces=len(strong_faces),
+        )
+    return observation, main, strong_faces
+
+
 def check_photo(
     photo: Photo, observation: PoseObservation | None
 ) -> tuple[PersonRegion, QualityReport]:
@@ -178,29 +215,7 @@ def check_photo(
             advice=ADVICE_LIGHT,
             mean_luma=round(luma, 1),
         )
-    if observation is None:
-        raise NoPersonFound(
-            f"no person was found in the {view} photo",
-            view=view,
-            advice=ADVICE_WHOLE_BODY,
-        )
-    main, areas = main_person_mask(observation.mask)
-    if not areas or areas[0] < 0.01 * main.size:
-        raise NoPersonFound(
-            f"no person was found in the {view} photo (the person region is too small or missing)",
-            view=view,
-            advice=ADVICE_WHOLE_BODY,
-        )
-    strong_faces = [f for f in observation.faces if f.score >= 0.6]
-    if len(strong_faces) >= 2 or (
-        len(areas) >= 2 and areas[1] >= SECOND_PERSON_AREA_FRACTION * areas[0]
-    ):
-        raise MultiplePeople(
-            f"the {view} photo shows more than one person ({max(len(strong_faces), 2)} found)",
-            view=view,
-            advice=ADVICE_ALONE,
-            faces=len(strong_faces),
-        )
+    observation, main, strong_faces = check_one_person(observation, view, ADVICE_WHOLE_BODY)
     rows = np.flatnonzero(main.any(axis=1))
     region = PersonRegion(mask=main, top_row=int(rows[0]), bottom_row=int(rows[-1]))
     margin_px = max(1, round(MIN_MARGIN_FRACTION * height_px))
