@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import REPO_ROOT, LiveServer
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
-PAGES = ["/", "/products/acme-tee", "/size", "/see-it-on-me", "/showroom"]
+PAGES = ["/", "/products/acme-tee", "/size", "/see-it-on-me", "/showroom", "/try-on/live"]
 
 
 @pytest.fixture()

@@ -20,6 +20,7 @@ from fitroom.api.routes import (
     sizing,
     superres,
     tryon,
+    tryon_stream,
 )
 from fitroom.config import Settings, get_settings
 from fitroom.services.recommendations import Serving
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     v1.include_router(superres.router)
     v1.include_router(body_scans.router)
     v1.include_router(recommendations.router)
+    v1.include_router(tryon_stream.router)
     v1.include_router(tryon.router)
     app.include_router(v1)
 

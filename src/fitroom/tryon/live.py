@@ -287,7 +287,7 @@ class LiveTryOn:
         x0, y0, x1, y1 = box
         started = time.perf_counter()
         part = np.ascontiguousarray(frame[y0:y1, x0:x1])
-        result = try_on(part, self.garment, crop_layout(tracked.layout, box))
+        result = try_on(part, self.garment, crop_layout(tracked.layout, box), detect_agnostic=False)
         out = frame.copy()
         out[y0:y1, x0:x1] = result.image
         timings["compose_ms"] = (time.perf_counter() - started) * 1000

@@ -58,6 +58,12 @@ def showroom_page() -> FileResponse:
     return _page("showroom.html")
 
 
+@router.get("/try-on/live")
+def live_tryon_page() -> FileResponse:
+    """Live try-on: the webcam, with the chosen garment drawn on every frame."""
+    return _page("tryon.html")
+
+
 def mount_assets(app: FastAPI, settings: Settings) -> None:
     """Serve the pages' own files at ``/static`` and three.js at ``/vendor/three``.
 
