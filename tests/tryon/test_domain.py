@@ -345,3 +345,9 @@ def test_demo_tshirt_has_its_cuffs_at_the_sleeve_ends() -> None:
     # Shoulder tips above the panel's sides, not out at the sleeve ends.
     assert abs(lm.shoulder_left[0] - lm.armpit_left[0]) < 0.2 * panel
     assert abs(lm.shoulder_right[0] - lm.armpit_right[0]) < 0.2 * panel
+
+
+def test_a_grey_wall_with_texture_is_not_an_agnostic_region() -> None:
+    rng = np.random.default_rng(4)
+    wall = np.clip(128 + rng.normal(0, 4, (400, 300, 3)), 0, 255).astype(np.uint8)
+    assert grey_region(wall) is None

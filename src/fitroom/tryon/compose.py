@@ -89,9 +89,12 @@ class TryOnResult:
         }
 
 
-def repaint_region(rgb: NDArray[np.uint8], layout: BodyLayout) -> tuple[NDArray[np.bool_], bool]:
-    """The region the garment replaces, and whether it came painted grey in the input."""
-    grey = grey_region(rgb)
+def repaint_region(
+    rgb: NDArray[np.uint8], layout: BodyLayout, detect_agnostic: bool = True
+) -> tuple[NDArray[np.bool_], bool]:
+    """The region the garment replaces, and whether it came painted grey in the input
+    (looked for only with ``detect_agnostic``: a webcam frame never has one)."""
+    grey = grey_region(rgb) if detect_agnostic else None
     if grey is not None:
         return grey, True
     region = pose_region(layout, (int(rgb.shape[0]), int(rgb.shape[1])))
@@ -494,13 +497,17 @@ def try_on(
     garment: PreparedGarment,
     layout: BodyLayout,
     region: NDArray[np.bool_] | None = None,
+    detect_agnostic: bool = True,
 ) -> TryOnResult:
-    """Dress the person in ``garment``; ``region`` overrides the repaint region."""
+    """Dress the person in ``garment``; ``region`` overrides the repaint region.
+
+    ``detect_agnostic=False`` skips looking for a grey agnostic region (live video).
+    """
     timings: dict[str, float] = {}
     started = time.perf_counter()
     shape = (int(person_rgb.shape[0]), int(person_rgb.shape[1]))
     if region is None:
-        region, agnostic = repaint_region(person_rgb, layout)
+        region, agnostic = repaint_region(person_rgb, layout, detect_agnostic)
     else:
         agnostic = False
     front = front_mask(person_rgb, layout, agnostic)

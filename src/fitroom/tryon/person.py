@@ -27,6 +27,8 @@ from fitroom.vision.pose import Landmark, PoseObservation
 #: The grey VITON-HD paints the agnostic region with, and the JPEG tolerance around it.
 AGNOSTIC_GREY = 128
 AGNOSTIC_TOLERANCE = 10
+#: Largest per-channel standard deviation (levels) of a painted agnostic region.
+MAX_AGNOSTIC_SPREAD = 2.5
 #: A grey patch smaller than this share of the photo is not an agnostic region.
 MIN_AGNOSTIC_SHARE = 0.03
 #: Landmarks the try-on needs to see (visibility above this).
@@ -142,6 +144,11 @@ def grey_region(rgb: NDArray[np.uint8]) -> NDArray[np.bool_] | None:
     grey = cv2.morphologyEx(grey.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
     grey = largest_component(grey)
     if grey.mean() < MIN_AGNOSTIC_SHARE:
+        return None
+    # Painted grey is flat (JPEG leaves a spread under 1 level); a grey wall or shirt
+    # near 128 has light, texture and noise.
+    spread = float(rgb[grey].astype(np.float32).std(axis=0).max())
+    if spread > MAX_AGNOSTIC_SPREAD:
         return None
     # JPEG rings at the boundary are not grey enough: grow by a couple of pixels.
     grown = cv2.dilate(grey.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
