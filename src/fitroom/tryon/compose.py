@@ -260,6 +260,7 @@ class _Targets:
     panel_src: NDArray[np.float64]
     panel_dst: NDArray[np.float64]
     tips: tuple[NDArray[np.float64], NDArray[np.float64]]
+    armpits: tuple[NDArray[np.float64], NDArray[np.float64]]
     scale: float
 
 
@@ -310,7 +311,8 @@ def garment_targets(
         dst.append(place(point))
     src.append(np.asarray(hem_mid))
     dst.append(place(hem_mid))
-    return _Targets(np.array(src), np.array(dst), (tip_l, tip_r), scale)
+    armpits = (dst[3], dst[4])
+    return _Targets(np.array(src), np.array(dst), (tip_l, tip_r), armpits, scale)
 
 
 def _polyline_point(
@@ -337,8 +339,10 @@ def _sleeve_pairs(
     g_cuff: tuple[float, float],
     arm: list[NDArray[np.float64]],
     scale: float,
+    attach: tuple[NDArray[np.float64], NDArray[np.float64]],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Control pairs that lay a sleeve along the arm polyline (tip, elbow, wrist)."""
+    """Control pairs that lay a sleeve along the arm polyline (root, elbow, wrist), its
+    seam (shoulder tip, armpit) pinned to where the body panel puts them (``attach``)."""
     root = (g_tip + g_armpit) / 2
     cuff = np.asarray(g_cuff)
     axis = cuff - root
@@ -349,10 +353,9 @@ def _sleeve_pairs(
     rel = np.stack([xs, ys], axis=1) - root
     along = rel @ unit
     side = rel @ normal
-    src: list[NDArray[np.float64]] = []
-    dst: list[NDArray[np.float64]] = []
-    t_root = arm[0]
-    for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
+    src: list[NDArray[np.float64]] = [g_tip, g_armpit]
+    dst: list[NDArray[np.float64]] = [attach[0], attach[1]]
+    for fraction in (0.25, 0.5, 0.75, 1.0):
         at = fraction * length
         near = np.abs(along - at) < 0.06 * length + 2
         if near.sum() < 3:
@@ -363,7 +366,6 @@ def _sleeve_pairs(
         for offset in (lo, 0.5 * (lo + hi), hi):
             src.append(root + at * unit + offset * normal)
             dst.append(point + (offset - 0.5 * (lo + hi)) * scale * WORN_WIDTH * arm_normal)
-    del t_root
     return np.array(src), np.array(dst)
 
 
@@ -408,14 +410,22 @@ def warp_garment(
         (garment.sleeve_right, lm.shoulder_right, lm.armpit_right, lm.cuff_right, targets.tips[1],
          layout.elbow_r, layout.wrist_r),
     )  # fmt: skip
-    for sleeve, g_tip, g_armpit, g_cuff, tip, elbow, wrist in sleeves:
+    for (sleeve, g_tip, g_armpit, g_cuff, tip, elbow, wrist), armpit in zip(
+        sleeves, targets.armpits, strict=True
+    ):
         if g_cuff is None or not sleeve.any():
             continue
         # The sleeve's root sits between the shoulder tip and the armpit, on the arm.
         root = tip + 0.25 * d * down
         arm = [root, elbow, wrist]
         src, dst = _sleeve_pairs(
-            sleeve, np.asarray(g_tip), np.asarray(g_armpit), g_cuff, arm, targets.scale
+            sleeve,
+            np.asarray(g_tip),
+            np.asarray(g_armpit),
+            g_cuff,
+            arm,
+            targets.scale,
+            (tip, armpit),
         )
         if len(src) < 4:
             continue
