@@ -81,7 +81,12 @@ def test_page_loads_clean_and_fits_a_phone(
              .map(e => e.outerHTML)"""
     )
     assert unlabelled == [], "every control has a label"
-    assert web.page.get_by_text("Try it on").count() == 0, "no try-on until it exists"
+    live = web.page.get_by_role("link", name="Live try-on")
+    assert live.count() == 1 and live.get_attribute("href") == "/try-on/live"
+    if name == "product":
+        top = women_top(demo_server)["product_id"]
+        link = web.page.get_by_role("link", name="Try it on live")
+        assert link.get_attribute("href") == f"/try-on/live?product={top}"
     assert web.errors == [], web.errors
 
 
