@@ -76,6 +76,8 @@ bench: install-dev node-deps chromium
 	$(BIN)/python bench/compress_superres.py chain
 	$(BIN)/python bench/web_pages.py --runs 5
 	$(BIN)/python bench/body_scan.py --runs 15
+	$(BIN)/python bench/tryon_quality_speed.py --runs 20
+	$(BIN)/python bench/tryon_live.py --frames 100 --rounds 3
 	# Recommendation quality: about 1 h (Beauty) + 1.5 h (Sports) on 2 cores.
 	$(BIN)/python bench/recsys_quality.py --datasets amazon_beauty --out recsys_quality_beauty
 	$(BIN)/python bench/recsys_quality.py --datasets amazon_sports --out recsys_quality_sports
