@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -38,6 +38,18 @@ def summary(values_ms: Sequence[float]) -> dict[str, float]:
         "p99_ms": percentile(values_ms, 99),
         "max_ms": max(values_ms),
     }
+
+
+def time_call(call: Callable[[], object], runs: int, warmup: int = 3) -> list[float]:
+    """``warmup`` untimed calls, then ``runs`` timed ones (ms each)."""
+    for _ in range(warmup):
+        call()
+    times_ms = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times_ms.append((time.perf_counter() - started) * 1000.0)
+    return times_ms
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import data_dir, machine, markdown_table, summary, write_result
+from _common import data_dir, machine, markdown_table, summary, time_call, write_result
 from fitroom.superres.data import list_images, make_pairs
 from fitroom.superres.infer import BACKENDS, UpscalePipeline, read_config, shipped_scales
 from fitroom.superres.metrics import evaluate
@@ -37,18 +35,6 @@ PUBLISHED_DB = {
     ("bicubic", 2): 33.66,
     ("fsrcnn", 2): 36.94,
 }
-
-
-def time_call(call: Callable[[], object], runs: int) -> list[float]:
-    """3 warm-up calls, then ``runs`` timed ones (ms)."""
-    for _ in range(3):
-        call()
-    times_ms = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times_ms.append((time.perf_counter() - started) * 1000.0)
-    return times_ms
 
 
 def main() -> None:

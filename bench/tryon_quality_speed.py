@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -35,7 +33,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS_DIR, data_dir, machine, markdown_table, summary, write_result
+from _common import RESULTS_DIR, data_dir, machine, markdown_table, summary, time_call, write_result
 from fitroom.tryon.compose import box_paste, try_on
 from fitroom.tryon.garment import prepare_garment
 from fitroom.tryon.metrics import psnr, ssim
@@ -57,17 +55,6 @@ SHEET = [
 
 def read_rgb(path: Path) -> NDArray[np.uint8]:
     return np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8)
-
-
-def time_call(call: Callable[[], object], runs: int) -> list[float]:
-    for _ in range(3):
-        call()
-    times_ms = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times_ms.append((time.perf_counter() - started) * 1000.0)
-    return times_ms
 
 
 def quality(root: Path) -> list[dict[str, object]]:

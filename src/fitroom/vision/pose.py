@@ -8,6 +8,7 @@ process, guarded by a lock (the graph is not thread-safe). Faces are counted wit
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 import threading
@@ -80,6 +81,26 @@ class PoseObservation:
         return middle
 
 
+def observation_from_result(result: Any, width_px: int, height_px: int) -> PoseObservation | None:
+    """A MediaPipe Pose result as a ``PoseObservation`` (no faces); None when nobody."""
+    if result.pose_landmarks is None or result.segmentation_mask is None:
+        return None
+    landmarks = result.pose_landmarks.landmark
+    landmarks_px = np.array(
+        [(p.x * width_px, p.y * height_px) for p in landmarks], dtype=np.float64
+    )
+    visibility = np.array([p.visibility for p in landmarks], dtype=np.float64)
+    world = result.pose_world_landmarks.landmark
+    world_m = np.array([(p.x, p.y, p.z) for p in world], dtype=np.float64)
+    return PoseObservation(
+        landmarks_px=landmarks_px,
+        visibility=visibility,
+        world_m=world_m,
+        mask=np.asarray(result.segmentation_mask, dtype=np.float32),
+        faces=(),
+    )
+
+
 class PoseEstimator:
     """MediaPipe Pose (+ segmentation) and face detection, built once, used under a lock."""
 
@@ -104,15 +125,9 @@ class PoseEstimator:
         with self._lock:
             result = self._pose.process(image)
             faces_result = self._faces.process(image)
-        if result.pose_landmarks is None or result.segmentation_mask is None:
+        seen = observation_from_result(result, width_px, height_px)
+        if seen is None:
             return None
-        landmarks = result.pose_landmarks.landmark
-        landmarks_px = np.array(
-            [(p.x * width_px, p.y * height_px) for p in landmarks], dtype=np.float64
-        )
-        visibility = np.array([p.visibility for p in landmarks], dtype=np.float64)
-        world = result.pose_world_landmarks.landmark
-        world_m = np.array([(p.x, p.y, p.z) for p in world], dtype=np.float64)
         faces = tuple(
             FaceBox(
                 box_px=(
@@ -125,13 +140,7 @@ class PoseEstimator:
             )
             for d in (faces_result.detections or [])
         )
-        return PoseObservation(
-            landmarks_px=landmarks_px,
-            visibility=visibility,
-            world_m=world_m,
-            mask=np.asarray(result.segmentation_mask, dtype=np.float32),
-            faces=faces,
-        )
+        return dataclasses.replace(seen, faces=faces)
 
 
 @functools.cache

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fitroom.vision.pose import PoseObservation
+from fitroom.vision.pose import PoseObservation, observation_from_result
 
 
 class PoseTracker:
@@ -49,22 +49,7 @@ class PoseTracker:
         image = np.ascontiguousarray(rgb)
         with self._lock:
             result = self._pose.process(image)
-        if result.pose_landmarks is None or result.segmentation_mask is None:
-            return None
-        landmarks = result.pose_landmarks.landmark
-        landmarks_px = np.array(
-            [(p.x * width_px, p.y * height_px) for p in landmarks], dtype=np.float64
-        )
-        visibility = np.array([p.visibility for p in landmarks], dtype=np.float64)
-        world = result.pose_world_landmarks.landmark
-        world_m = np.array([(p.x, p.y, p.z) for p in world], dtype=np.float64)
-        return PoseObservation(
-            landmarks_px=landmarks_px,
-            visibility=visibility,
-            world_m=world_m,
-            mask=np.asarray(result.segmentation_mask, dtype=np.float32),
-            faces=(),
-        )
+        return observation_from_result(result, width_px, height_px)
 
     def close(self) -> None:
         """Free the MediaPipe graph (the tracker cannot be used afterwards)."""
