@@ -175,9 +175,9 @@ CASES: dict[str, tuple[dict[str, Any], int, str]] = {
     ),
     "unknown product": ({"person": "person", "product_id": "nope"}, 404, "not-found"),
     "product without photo": ({"person": "person", "product_id": "acme-tee"}, 422, "no-garment"),
-    "trousers": ({"person": "person", "product_id": "acme-jeans"}, 422, "unsupported-category"),
-    "lower garment photo": (
-        {"person": "person", "garment": "garment", "category": "lower"},
+    "trousers without photo": ({"person": "person", "product_id": "acme-jeans"}, 422, "no-garment"),
+    "unknown category": (
+        {"person": "person", "garment": "garment", "category": "hat"},
         422,
         "unsupported-category",
     ),
@@ -258,7 +258,7 @@ def test_a_request_past_the_form_budget_is_refused_unread(client: httpx.Client) 
 
 @pytest.mark.parametrize(
     ("product_id", "status", "slug"),
-    [("nope", 404, "not-found"), ("acme-jeans", 422, "unsupported-category")],
+    [("nope", 404, "not-found"), ("acme-jeans", 422, "no-garment")],
 )
 def test_garment_of_a_product_that_cannot_be_worn(
     client: httpx.Client, product_id: str, status: int, slug: str

@@ -112,8 +112,8 @@ def test_product_garment_then_frames_in_order_and_bad_frames_go_on(client: TestC
         assert missing["type"] == "not-found"
         ws.send_text(json.dumps({"product_id": "acme-jeans"}))
         jeans = ws.receive_json()
-        # Trousers: the same rule as the photo try-on (category before photo).
-        assert jeans["type"] == "unsupported-category" and "trousers" in jeans["detail"]
+        # The same rules as the photo try-on: these trousers have no photo to cut.
+        assert jeans["type"] == "no-garment" and "no photo" in jeans["detail"]
         ws.send_text("{not json")
         assert ws.receive_json()["type"] == "invalid-input"
 
@@ -128,7 +128,7 @@ def test_uploaded_garment_that_cannot_be_used_is_explained(client: TestClient) -
         ws.send_text(json.dumps({"garment": "!!not base64!!", "category": "upper"}))
         assert ws.receive_json()["type"] == "invalid-image"
         ws.send_text(json.dumps({"garment": base64.b64encode(jpeg(noise)).decode(),
-                                 "category": "lower"}))  # fmt: skip
+                                 "category": "hat"}))  # fmt: skip
         assert ws.receive_json()["type"] == "unsupported-category"
 
 

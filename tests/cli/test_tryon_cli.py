@@ -61,7 +61,7 @@ def test_tryon_jpeg_output(tmp_path: Path) -> None:
     ("person", "garment", "extra", "message"),
     [
         (GARMENT, GARMENT, [], "no person was found"),
-        (PERSON, GARMENT, ["--category", "dress"], "not supported yet"),
+        (PERSON, GARMENT, ["--category", "hat"], "is unknown"),
         (PERSON, TRYON / "missing.jpg", [], "no such photo"),
     ],
 )

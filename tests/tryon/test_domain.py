@@ -64,12 +64,11 @@ def test_category_upper_is_accepted_in_any_case() -> None:
     assert parse_category(" Upper ") is Category.UPPER
 
 
-@pytest.mark.parametrize("value", ["lower", "dress"])
-def test_known_but_unsupported_categories_are_refused(value: str) -> None:
-    with pytest.raises(UnsupportedCategory) as caught:
-        parse_category(value)
-    assert caught.value.details["supported"] == ["upper"]
-    assert "not supported yet" in caught.value.message
+@pytest.mark.parametrize(
+    ("value", "category"), [("lower", Category.LOWER), ("Dress", Category.DRESS)]
+)
+def test_lower_body_and_dresses_are_categories(value: str, category: Category) -> None:
+    assert parse_category(value) is category
 
 
 def test_unknown_category_names_the_choices() -> None:
@@ -351,3 +350,97 @@ def test_a_grey_wall_with_texture_is_not_an_agnostic_region() -> None:
     rng = np.random.default_rng(4)
     wall = np.clip(128 + rng.normal(0, 4, (400, 300, 3)), 0, 255).astype(np.uint8)
     assert grey_region(wall) is None
+
+
+# --- trousers, skirts and dresses -----------------------------------------------------
+
+TROUSERS = np.array(
+    [(150, 100), (450, 100), (470, 700), (350, 700), (300, 330), (250, 700), (130, 700)],
+    dtype=np.int32,
+)  # a waistband 150-450 at y 100, crotch at (300, 330), two legs down to y 700
+
+
+def test_trousers_landmarks_are_where_they_were_drawn() -> None:
+    page = np.full((800, 600, 3), 245, dtype=np.uint8)
+    cv2.fillPoly(page, [TROUSERS], (40, 60, 120))
+    lm = prepare_garment(page, "lower").lower
+    offset = np.array([130 - 4, 100 - 4])  # the crop's corner on the page
+
+    def at(point: tuple[float, float] | None) -> NDArray[np.float64]:
+        assert point is not None
+        return np.asarray(point) + offset
+
+    assert lm.has_legs
+    assert np.allclose(at(lm.waist_left), (150, 100), atol=6)
+    assert np.allclose(at(lm.waist_right), (450, 100), atol=6)
+    # The cut-out closes the narrowest part of the wedge under the crotch (its outline
+    # is thickened so white-on-white garments hold): the crotch reads ~30 px low.
+    crotch = at(lm.crotch)
+    assert abs(crotch[0] - 300) < 4 and 330 <= crotch[1] < 375
+    assert np.allclose(at(lm.hem_left_outer), (131, 683), atol=6)
+    assert np.allclose(at(lm.hem_right_outer), (469, 683), atol=6)
+    assert at(lm.hem_left_inner)[0] < 300 < at(lm.hem_right_inner)[0]
+
+
+def test_a_skirt_has_one_opening() -> None:
+    page = np.full((800, 600, 3), 245, dtype=np.uint8)
+    skirt = np.array([(200, 150), (400, 150), (480, 600), (120, 600)], dtype=np.int32)
+    cv2.fillPoly(page, [skirt], (30, 30, 30))
+    lm = prepare_garment(page, "lower").lower
+    assert not lm.has_legs and lm.crotch is None and lm.hem_left_inner is None
+    assert lm.hem_right_outer[0] - lm.hem_left_outer[0] == pytest.approx(480 - 120 - 8, abs=8)
+
+
+def test_a_dress_skirt_is_not_taken_for_sleeves() -> None:
+    page = np.full((900, 600, 3), 245, dtype=np.uint8)
+    dress = np.array([(230, 80), (270, 80), (300, 120), (330, 80), (370, 80), (380, 300),
+                      (500, 820), (100, 820), (220, 300)], dtype=np.int32)  # fmt: skip
+    cv2.fillPoly(page, [dress], (60, 140, 80))
+    garment = prepare_garment(page, "dress")
+    assert garment.upper.cuff_left is None and garment.upper.cuff_right is None
+    assert not garment.sleeve_left.any() and not garment.sleeve_right.any()
+
+
+def _demo_photo(category: str) -> NDArray[np.uint8]:
+    import io
+    import json
+    from importlib.resources import files
+
+    from fitroom.demo.images import render_product_image
+
+    data = json.loads((files("fitroom.demo") / "data" / "products.json").read_text())
+    products = data["products"] if isinstance(data, dict) else data
+    product = next(p for p in products if p["category"] == category)
+    return np.asarray(Image.open(io.BytesIO(render_product_image(product))).convert("RGB"))
+
+
+JEANS_PERSON = data_dir() / "tryon" / "person" / "00035_00.jpg"
+
+
+@pytest.mark.skipif(not JEANS_PERSON.is_file(), reason=f"person photo not found at {JEANS_PERSON}")
+@pytest.mark.parametrize("category", ["trousers", "dresses"])
+def test_trousers_and_dresses_dress_the_legs_and_keep_the_face(category: str) -> None:
+    from fitroom.vision.pose import pose_estimator
+
+    person = read_rgb(JEANS_PERSON)
+    seen = pose_estimator().observe(person)
+    assert seen is not None
+    layout = body_layout(seen)
+    garment = prepare_garment(_demo_photo(category), "lower" if category == "trousers" else "dress")
+    colour = np.median(garment.rgb[garment.mask], axis=0)
+    result = try_on(person, garment, layout)
+    chin_y = int(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
+    assert np.array_equal(result.image[:chin_y], person[:chin_y])
+    # Mid-thigh, on the image-left leg: the new garment's colour, not the old jeans'.
+    thigh = layout.hip_l + 0.35 * (layout.knee_l - layout.hip_l)
+    x, y = int(thigh[0]), int(thigh[1])
+    patch = result.image[y - 5 : y + 5, x - 5 : x + 5].reshape(-1, 3).astype(float)
+    before = person[y - 5 : y + 5, x - 5 : x + 5].reshape(-1, 3).astype(float)
+    assert np.linalg.norm(np.median(patch, axis=0) - colour) < 45
+    assert np.linalg.norm(np.median(before, axis=0) - colour) > 60
+    chest = (layout.shoulder_mid + 0.4 * (layout.hip_mid - layout.shoulder_mid)).astype(int)
+    shirt = result.image[chest[1], chest[0]].astype(float)
+    if category == "trousers":  # the top stays as it was
+        assert np.array_equal(result.image[chest[1], chest[0]], person[chest[1], chest[0]])
+    else:  # the dress covers the chest too
+        assert np.linalg.norm(shirt - colour) < 60

@@ -13,8 +13,8 @@ catalogue     try-on category     today
 ============  ==================  =====================================
 ``tops``      ``upper``           dressed
 ``outerwear`` ``upper``           dressed (worn over the torso and arms)
-``trousers``  ``lower``           refused: ``unsupported-category``
-``dresses``   ``dress``           refused: ``unsupported-category``
+``trousers``  ``lower``           dressed (waistband to the legs; skirts too)
+``dresses``   ``dress``           dressed (a top that keeps its own length)
 ============  ==================  =====================================
 
 The garment photo of a product is its first image, which must be a file in the media

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from fitroom.tryon.garment import PreparedGarment
+from fitroom.tryon.garment import Category, PreparedGarment
 from fitroom.tryon.person import BodyLayout, grey_region, pose_region, skin_colour
 from fitroom.tryon.warp import warp_to
 
@@ -47,6 +47,8 @@ SLEEVE_LENGTH = 0.94
 #: (so a crop top stays short and a long shirt stays long).
 HEM_BELOW_HIP = 0.05
 LENGTH_CLAMP = (0.8, 1.4)
+#: A dress's length against its flat length at the shoulder-tip scale.
+DRESS_LENGTH = 1.0
 #: Arm half-widths as shares of the shoulder-joint distance (upper arm, forearm).
 UPPER_ARM_HALF = 0.12
 FOREARM_HALF = 0.09
@@ -269,7 +271,7 @@ def garment_targets(
 ) -> _Targets:
     """Landmark pairs (garment -> photo) for the body panel; ``region`` snaps the
     shoulder line to the top of a given agnostic region."""
-    lm = garment.landmarks
+    lm = garment.upper
     d = layout.shoulder_width_px
     across, down = _frame(layout.shoulder_l, layout.shoulder_r)
     tip_l = layout.shoulder_l - TIP_OUT * d * across - TIP_UP * d * down
@@ -294,6 +296,9 @@ def garment_targets(
     garment_length = float((np.asarray(hem_mid) - g_mid) @ g_down) or 1.0
     body_length = float((layout.hip_mid - t_mid) @ axis) + HEM_BELOW_HIP * d
     stretch = float(np.clip(body_length / (scale * garment_length), *LENGTH_CLAMP))
+    if garment.category is Category.DRESS:
+        # A dress keeps its own length (knee, midi, maxi): no fitting to the hip line.
+        stretch = DRESS_LENGTH
 
     def place(point: tuple[float, float]) -> NDArray[np.float64]:
         rel = np.asarray(point) - g_mid
@@ -371,7 +376,7 @@ def _sleeve_pairs(
 
 def neck_opening(garment: PreparedGarment) -> NDArray[np.bool_]:
     """The front neck opening in the garment photo: a half ellipse under the collar."""
-    lm = garment.landmarks
+    lm = garment.upper
     span = lm.shoulder_width_px
     ys = np.nonzero(garment.mask[:, int(lm.neck[0])])[0]
     collar_top = float(ys.min()) if ys.size else lm.neck[1]
@@ -401,7 +406,7 @@ def warp_garment(
     if alpha.size:
         out_rgb[y0:y1, x0:x1] = rgb
         out_alpha[y0:y1, x0:x1] = alpha
-    lm = garment.landmarks
+    lm = garment.upper
     d = layout.shoulder_width_px
     _across, down = _frame(layout.shoulder_l, layout.shoulder_r)
     sleeves = (
@@ -513,6 +518,10 @@ def try_on(
 
     ``detect_agnostic=False`` skips looking for a grey agnostic region (live video).
     """
+    if garment.category is Category.LOWER:
+        from fitroom.tryon.lower import try_on_lower
+
+        return try_on_lower(person_rgb, garment, layout)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     shape = (int(person_rgb.shape[0]), int(person_rgb.shape[1]))
@@ -544,16 +553,19 @@ def try_on(
         g_rgb, g_alpha, inside, SLEEVE_GAP_CLOSE * layout.shoulder_width_px
     )
     if agnostic:
-        g_alpha = g_alpha * inside
+        below_hips = np.zeros(shape, dtype=bool)
+        if garment.category is Category.DRESS:  # a dress goes on past the grey region
+            below_hips[int(max(layout.hip_l[1], layout.hip_r[1])) :] = True
+        g_alpha = g_alpha * (inside | below_hips)
     else:
         g_rgb = transfer_shading(g_rgb, person_rgb, (g_alpha > 0) & region)
         head = np.zeros(shape, dtype=bool)
         chin_y = float(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
         head[: max(0, int(chin_y))] = True
-        g_alpha = g_alpha * ~(head & person)
+        g_alpha = g_alpha * ~head  # nothing is drawn over the head (or beside it)
     g_alpha = g_alpha * ~front
     g_alpha = cv2.GaussianBlur(g_alpha, (5, 5), 0) * (g_alpha > 0.02)
-    if agnostic:
+    if agnostic and garment.category is not Category.DRESS:
         g_alpha = g_alpha * region
     image = canvas
     ys, xs = np.nonzero(g_alpha > 0)

@@ -19,6 +19,7 @@ Landmarks come from the mask's outline (pixel coordinates, x right, y down):
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 
@@ -37,8 +38,9 @@ class Category(enum.StrEnum):
     DRESS = "dress"
 
 
-#: The try-on dresses these; lower body and dresses are refused with a clear error.
-SUPPORTED_CATEGORIES = (Category.UPPER,)
+#: The try-on dresses these (all three; kept as a tuple so a new category is refused
+#: until the compositor knows it).
+SUPPORTED_CATEGORIES = (Category.UPPER, Category.LOWER, Category.DRESS)
 
 #: Border pixels within this Lab distance of the border's median colour are background.
 BACKGROUND_DELTA_E = 10.0
@@ -105,17 +107,67 @@ class GarmentLandmarks:
 
 
 @dataclass(frozen=True)
+class LowerLandmarks:
+    """Named outline points of trousers, shorts or a skirt, in pixels (x, y).
+
+    ``crotch`` and the ``*_inner`` hem points are None for a skirt (one opening).
+    """
+
+    waist_left: tuple[float, float]
+    waist_right: tuple[float, float]
+    crotch: tuple[float, float] | None
+    hem_left_outer: tuple[float, float]
+    hem_left_inner: tuple[float, float] | None
+    hem_right_inner: tuple[float, float] | None
+    hem_right_outer: tuple[float, float]
+
+    @property
+    def waist_width_px(self) -> float:
+        return float(np.hypot(*np.subtract(self.waist_right, self.waist_left)))
+
+    @property
+    def has_legs(self) -> bool:
+        return self.crotch is not None
+
+    def as_dict(self) -> dict[str, tuple[float, float] | None]:
+        return {
+            "waist_left": self.waist_left,
+            "waist_right": self.waist_right,
+            "crotch": self.crotch,
+            "hem_left_outer": self.hem_left_outer,
+            "hem_left_inner": self.hem_left_inner,
+            "hem_right_inner": self.hem_right_inner,
+            "hem_right_outer": self.hem_right_outer,
+        }
+
+
+@dataclass(frozen=True)
 class PreparedGarment:
     """A garment cut out of its photo, ready to warp: done once per product.
 
     ``rgb`` and ``mask`` are cropped to the garment's box (plus a margin);
-    ``sleeve_left/right`` are the parts of ``mask`` outside the body panel.
+    ``sleeve_left/right`` are the parts of ``mask`` outside the body panel (empty for
+    lower-body garments, whose ``landmarks`` are ``LowerLandmarks``).
     """
+
+    @property
+    def upper(self) -> GarmentLandmarks:
+        """The landmarks of a top or dress (``ValueError`` for trousers or a skirt)."""
+        if not isinstance(self.landmarks, GarmentLandmarks):
+            raise ValueError(f"a {self.category.value} garment has no shoulders or sleeves")
+        return self.landmarks
+
+    @property
+    def lower(self) -> LowerLandmarks:
+        """The landmarks of trousers, shorts or a skirt (``ValueError`` otherwise)."""
+        if not isinstance(self.landmarks, LowerLandmarks):
+            raise ValueError(f"a {self.category.value} garment has no waistband or legs")
+        return self.landmarks
 
     category: Category
     rgb: NDArray[np.uint8]
     mask: NDArray[np.bool_]
-    landmarks: GarmentLandmarks
+    landmarks: GarmentLandmarks | LowerLandmarks
     sleeve_left: NDArray[np.bool_]
     sleeve_right: NDArray[np.bool_]
     background_rgb: tuple[int, int, int]
@@ -254,8 +306,13 @@ def _central_runs(
     return left, right
 
 
+#: A dress is read as a top cut at this share of its height (bodice and sleeves; the
+#: skirt below would pass for sleeves where it flares), then given its own hem.
+DRESS_TOP_SHARE = 0.45
+
+
 def garment_landmarks(mask: NDArray[np.bool_]) -> GarmentLandmarks:
-    """Landmarks of an upper-body garment from its mask (see the module docstring)."""
+    """Landmarks of a top from its mask (see the module docstring)."""
     ys, xs = np.nonzero(mask)
     if ys.size == 0:
         raise NoGarmentFound("the garment mask is empty", advice="send the garment's product photo")
@@ -291,7 +348,7 @@ def garment_landmarks(mask: NDArray[np.bool_]) -> GarmentLandmarks:
     # Shoulder tips: the outline's extreme point up-and-out, looked for above the
     # panel's sides (a T-shirt's straight sleeves would otherwise win at their ends).
     upper = outline[outline[:, 1] < y_top + 0.4 * height]
-    window = 0.15 * panel_width
+    window = 0.1 * panel_width
 
     def near(x_side: float, side: NDArray[np.bool_]) -> NDArray[np.float64]:
         close = upper[side & (np.abs(upper[:, 0] - x_side) <= window)]
@@ -387,19 +444,99 @@ def _sleeve_masks(
     columns = np.arange(mask.shape[1])[None, :]
     left = largest_component(outside & (columns < centre_x))
     right = largest_component(outside & (columns >= centre_x))
+    # A sleeve hangs from the shoulder: a piece that starts below half-way down to the
+    # armpit is a flared hem or skirt, not a sleeve.
+    for piece, shoulder, armpit in (
+        (left, shoulder_left, armpit_left),
+        (right, shoulder_right, armpit_right),
+    ):
+        rows = np.nonzero(piece.any(axis=1))[0]
+        if rows.size and rows.min() > shoulder[1] + 0.5 * (armpit[1] - shoulder[1]):
+            piece[:] = False
     return left, right
+
+
+def _dress_hem(mask: NDArray[np.bool_]) -> dict[str, tuple[float, float]]:
+    """A dress's hem corners: the ends of its lowest rows (median over the last 3%)."""
+    ys = np.nonzero(mask)[0]
+    y_top, y_bottom = int(ys.min()), int(ys.max())
+    rows = [
+        y for y in range(int(y_bottom - 0.03 * (y_bottom - y_top)), y_bottom + 1) if mask[y].any()
+    ]
+    lefts = [int(np.flatnonzero(mask[y]).min()) for y in rows]
+    rights = [int(np.flatnonzero(mask[y]).max()) for y in rows]
+    return {
+        "hem_left": (float(np.median(lefts)), float(y_bottom)),
+        "hem_right": (float(np.median(rights)), float(y_bottom)),
+    }
 
 
 def _cuff(
     sleeve: NDArray[np.bool_], shoulder: tuple[float, float], panel_width: float
 ) -> tuple[float, float] | None:
     """The sleeve end farthest from the shoulder; None for a sleeveless garment."""
-    if sleeve.sum() < (0.05 * panel_width) ** 2:
+    if sleeve.sum() < (0.12 * panel_width) ** 2:
         return None
     ys, xs = np.nonzero(sleeve)
     distance = np.hypot(xs - shoulder[0], ys - shoulder[1])
     far = distance >= np.percentile(distance, 97)
     return float(xs[far].mean()), float(ys[far].mean())
+
+
+def _runs(row: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """[start, end) of each run of True in a row."""
+    padded = np.concatenate([[False], row, [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def lower_landmarks(mask: NDArray[np.bool_]) -> LowerLandmarks:
+    """Waistband corners, crotch and hem ends of trousers, shorts or a skirt."""
+    ys, xs = np.nonzero(mask)
+    if ys.size == 0:
+        raise NoGarmentFound("the garment mask is empty", advice="send the garment's product photo")
+    y_top, y_bottom = int(ys.min()), int(ys.max())
+    height = y_bottom - y_top + 1
+    width = int(xs.max()) - int(xs.min()) + 1
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outline = np.concatenate([c.reshape(-1, 2) for c in contours]).astype(np.float64)
+    centre_x = float(np.median(xs))
+    top = outline[outline[:, 1] < y_top + 0.15 * height]
+    waist_left = _extreme(top[top[:, 0] < centre_x], (-1.0, -1.0))
+    waist_right = _extreme(top[top[:, 0] > centre_x], (1.0, -1.0))
+    # Two wide runs near the bottom: two legs (trousers, shorts); one: a skirt.
+    min_leg = 0.08 * width
+    probe = int(y_bottom - 0.03 * height)
+    runs = [r for r in _runs(mask[probe]) if r[1] - r[0] >= min_leg]
+    if len(runs) >= 2:
+        left_run, right_run = runs[0], runs[-1]
+        gap_x = round((left_run[1] + right_run[0]) / 2)
+        column = mask[:, gap_x]
+        above = np.flatnonzero(column[: probe + 1])
+        crotch_y = float(above.max()) if above.size else float(y_top + 0.3 * height)
+        hem_y = float(probe)
+        return LowerLandmarks(
+            waist_left=waist_left,
+            waist_right=waist_right,
+            crotch=(float(gap_x), crotch_y),
+            hem_left_outer=(float(left_run[0]), hem_y),
+            hem_left_inner=(float(left_run[1] - 1), hem_y),
+            hem_right_inner=(float(right_run[0]), hem_y),
+            hem_right_outer=(float(right_run[1] - 1), hem_y),
+        )
+    bottom_rows = [y for y in range(probe, y_bottom + 1) if mask[y].any()]
+    lefts = [int(np.flatnonzero(mask[y]).min()) for y in bottom_rows]
+    rights = [int(np.flatnonzero(mask[y]).max()) for y in bottom_rows]
+    hem_y = float(probe)
+    return LowerLandmarks(
+        waist_left=waist_left,
+        waist_right=waist_right,
+        crotch=None,
+        hem_left_outer=(float(np.median(lefts)), hem_y),
+        hem_left_inner=None,
+        hem_right_inner=None,
+        hem_right_outer=(float(np.median(rights)), hem_y),
+    )
 
 
 def prepare_garment(rgb: NDArray[np.uint8], category: Category | str) -> PreparedGarment:
@@ -414,9 +551,26 @@ def prepare_garment(rgb: NDArray[np.uint8], category: Category | str) -> Prepare
     x0, x1 = max(0, int(xs.min()) - margin), min(mask.shape[1], int(xs.max()) + margin + 1)
     crop_mask = np.ascontiguousarray(mask[y0:y1, x0:x1])
     crop_rgb = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-    landmarks = garment_landmarks(crop_mask)
+    if chosen is Category.LOWER:
+        empty = np.zeros_like(crop_mask)
+        return PreparedGarment(
+            category=chosen,
+            rgb=crop_rgb,
+            mask=crop_mask,
+            landmarks=lower_landmarks(crop_mask),
+            sleeve_left=empty,
+            sleeve_right=empty.copy(),
+            background_rgb=background,
+            source_size_px=(rgb.shape[1], rgb.shape[0]),
+        )
+    shape_mask = crop_mask
+    if chosen is Category.DRESS:
+        ys = np.nonzero(crop_mask)[0]
+        shape_mask = crop_mask.copy()
+        shape_mask[int(ys.min() + DRESS_TOP_SHARE * (ys.max() - ys.min())) :] = False
+    landmarks = garment_landmarks(shape_mask)
     sleeve_left, sleeve_right = _sleeve_masks(
-        crop_mask,
+        shape_mask,
         landmarks.shoulder_left,
         landmarks.shoulder_right,
         landmarks.armpit_left,
@@ -424,6 +578,8 @@ def prepare_garment(rgb: NDArray[np.uint8], category: Category | str) -> Prepare
         landmarks.hem_left,
         landmarks.hem_right,
     )
+    if chosen is Category.DRESS:
+        landmarks = dataclasses.replace(landmarks, **_dress_hem(crop_mask))
     return PreparedGarment(
         category=chosen,
         rgb=crop_rgb,

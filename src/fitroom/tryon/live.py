@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from fitroom.errors import ImageTooLarge, InputError, NoPersonFound, PhotoRejected
 from fitroom.tryon.compose import try_on
-from fitroom.tryon.garment import PreparedGarment
+from fitroom.tryon.garment import Category, PreparedGarment
 from fitroom.tryon.person import BodyLayout, body_layout
 from fitroom.vision.pose import PoseObservation
 
@@ -178,14 +178,17 @@ def check_frame(frame_rgb: NDArray[np.uint8]) -> None:
         )
 
 
-def body_box(layout: BodyLayout, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+def body_box(
+    layout: BodyLayout, shape: tuple[int, int], include_legs: bool = False
+) -> tuple[int, int, int, int]:
     """The part of the frame try-on can change, as ``(x0, y0, x1, y1)`` pixels.
 
-    The box around every body point, widened by shares of the shoulder width, clipped
-    to the frame; the whole frame when the points fall outside it.
+    The box around every upper-body point (and the knees and ankles for trousers and
+    dresses), widened by shares of the shoulder width, clipped to the frame; the whole
+    frame when the points fall outside it.
     """
     height_px, width_px = shape
-    points = layout.points()
+    points = layout.points() if include_legs else layout.points()[: BodyLayout.UPPER_POINTS]
     shoulder_px = layout.shoulder_width_px
     x0 = math.floor(points[:, 0].min() - BOX_SIDE_MARGIN * shoulder_px)
     x1 = math.ceil(points[:, 0].max() + BOX_SIDE_MARGIN * shoulder_px)
@@ -283,7 +286,12 @@ class LiveTryOn:
             )
             return frame, info
         shape = (int(frame.shape[0]), int(frame.shape[1]))
-        box = body_box(tracked.layout, shape) if self.crop_to_body else (0, 0, shape[1], shape[0])
+        legs = self.garment.category is not Category.UPPER
+        box = (
+            body_box(tracked.layout, shape, include_legs=legs)
+            if self.crop_to_body
+            else (0, 0, shape[1], shape[0])
+        )
         x0, y0, x1, y1 = box
         started = time.perf_counter()
         part = np.ascontiguousarray(frame[y0:y1, x0:x1])

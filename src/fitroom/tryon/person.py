@@ -55,6 +55,10 @@ class BodyLayout:
     hand_l: NDArray[np.float64]
     hand_r: NDArray[np.float64]
     person_mask: NDArray[np.float32]
+    knee_l: NDArray[np.float64]
+    knee_r: NDArray[np.float64]
+    ankle_l: NDArray[np.float64]
+    ankle_r: NDArray[np.float64]
 
     @property
     def shoulder_width_px(self) -> float:
@@ -70,13 +74,17 @@ class BodyLayout:
         middle: NDArray[np.float64] = (self.hip_l + self.hip_r) / 2
         return middle
 
+    #: How many of ``points()`` belong to the upper body (the legs come after them).
+    UPPER_POINTS = 17
+
     def points(self) -> NDArray[np.float64]:
-        """The named points as one array (for smoothing between video frames)."""
+        """The named points as one array (for smoothing between video frames): the
+        upper body's ``UPPER_POINTS`` first, then knees and ankles."""
         return np.vstack(
             [
                 self.shoulder_l, self.shoulder_r, self.elbow_l, self.elbow_r, self.wrist_l,
                 self.wrist_r, self.hip_l, self.hip_r, self.nose, self.ears, self.hand_l,
-                self.hand_r,
+                self.hand_r, self.knee_l, self.knee_r, self.ankle_l, self.ankle_r,
             ]
         )  # fmt: skip
 
@@ -86,7 +94,8 @@ class BodyLayout:
             shoulder_l=points[0], shoulder_r=points[1], elbow_l=points[2],
             elbow_r=points[3], wrist_l=points[4], wrist_r=points[5], hip_l=points[6],
             hip_r=points[7], nose=points[8], ears=points[9:11], hand_l=points[11:14],
-            hand_r=points[14:17], person_mask=self.person_mask,
+            hand_r=points[14:17], person_mask=self.person_mask, knee_l=points[17],
+            knee_r=points[18], ankle_l=points[19], ankle_r=points[20],
         )  # fmt: skip
 
 
@@ -134,6 +143,10 @@ def body_layout(observation: PoseObservation, view: str = "person") -> BodyLayou
         hand_l=lm[list(_HAND_POINTS["r"])].copy(),
         hand_r=lm[list(_HAND_POINTS["l"])].copy(),
         person_mask=observation.mask,
+        knee_l=lm[int(Landmark.right_knee)].copy(),
+        knee_r=lm[int(Landmark.left_knee)].copy(),
+        ankle_l=lm[int(Landmark.right_ankle)].copy(),
+        ankle_r=lm[int(Landmark.left_ankle)].copy(),
     )
 
 

@@ -8,7 +8,7 @@ const MAX_IN_FLIGHT = 2;
 const WIDTH = 640;
 const HEIGHT = 480;
 const JPEG_QUALITY = 0.8;
-const TRYABLE = new Set(["tops", "outerwear"]);
+const TRYABLE = new Set(["tops", "outerwear", "trousers", "dresses"]);
 
 const form = document.getElementById("garment-form");
 const productSelect = document.getElementById("product");
@@ -90,7 +90,8 @@ fileInput.addEventListener("change", () => {
   if (!file) return;
   productSelect.value = "";
   const reader = new FileReader();
-  reader.onload = () => chooseGarment({ garment: String(reader.result).split(",", 2)[1], category: "upper" });
+  const category = document.getElementById("category").value;
+  reader.onload = () => chooseGarment({ garment: String(reader.result).split(",", 2)[1], category });
   reader.onerror = () => showNotice("That file could not be read", String(reader.error), "choose another photo");
   reader.readAsDataURL(file);
 });

@@ -1,0 +1,304 @@
+"""Try-on of lower-body garments: trousers, shorts and skirts.
+
+Steps (the upper-body compositor's pieces are reused where they fit):
+
+1. ``lower_targets``: where the garment's landmarks go. The waistband sits
+   ``WAIST_ABOVE_HIP`` shoulder widths above the hip joints, as wide as
+   ``WAIST_WIDTH`` times the hip-joint distance (the scale); each trouser leg is laid
+   along the body's leg (hip, knee, ankle) by arc length, a skirt along the body's
+   centre line; widths come from the garment's own outline at a few levels.
+2. ``top_in_front``: the shopper's top stays over the waistband: in the band between
+   the shoulders and just below the hips, person pixels whose colour is nearer the
+   top's (sampled on the chest) than the old trousers' (sampled on a thigh) are the
+   top.
+3. ``lower_region``: the old lower garment (non-skin person pixels below the waist),
+   inpainted from the background, then bare legs painted where the new garment is
+   shorter (shorts over trousers); one thin-plate spline warps the garment; shading
+   of the old garment carries over; hands stay in front.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from fitroom.tryon.compose import (
+    TryOnResult,
+    _capsule,
+    _skin_like,
+    fill_background,
+    front_mask,
+    paint_skin,
+    transfer_shading,
+)
+from fitroom.tryon.garment import LowerLandmarks, PreparedGarment
+from fitroom.tryon.person import BodyLayout, skin_colour
+from fitroom.tryon.warp import warp_to
+
+#: The waistband sits this share of the shoulder-joint distance above the hip joints.
+WAIST_ABOVE_HIP = 0.22
+#: Worn waist width as a multiple of the hip-joint distance (MediaPipe's hip joints sit
+#: well inside the body's outline).
+WAIST_WIDTH = 1.75
+#: A worn leg is a little narrower than laid flat (the cloth wraps the leg).
+LEG_WIDTH = 0.9
+#: Half-width of a bare leg as a share of the shoulder-joint distance.
+LEG_HALF = 0.16
+#: Fractions of a leg (or a skirt) where its width is taken and pinned.
+LEVELS = (0.25, 0.5, 0.75, 1.0)
+
+
+def _polyline_point(
+    points: list[NDArray[np.float64]], distance: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Point at arc length ``distance`` along a polyline (extended past its end) and the
+    unit direction there."""
+    for a, b in itertools.pairwise(points):
+        segment = b - a
+        length = float(np.linalg.norm(segment)) or 1e-6
+        if distance <= length:
+            return a + segment * (distance / length), segment / length
+        distance -= length
+    a, b = points[-2], points[-1]
+    segment = b - a
+    unit = segment / (np.linalg.norm(segment) or 1.0)
+    return b + unit * distance, unit
+
+
+def _side_extent(
+    mask: NDArray[np.bool_], start: NDArray[np.float64], end: NDArray[np.float64], fraction: float
+) -> tuple[float, float]:
+    """Signed offsets (px, along the normal of start -> end) of the mask's edges at a
+    fraction of that axis: the run of the row through the axis point."""
+    point = start + fraction * (end - start)
+    row = int(np.clip(round(point[1]), 0, mask.shape[0] - 1))
+    column = int(np.clip(round(point[0]), 0, mask.shape[1] - 1))
+    line = mask[row]
+    if not line[column]:
+        on = np.flatnonzero(line)
+        if not on.size:
+            return -1.0, 1.0
+        column = int(on[np.argmin(np.abs(on - column))])
+    left = column
+    while left > 0 and line[left - 1]:
+        left -= 1
+    right = column
+    while right < line.size - 1 and line[right + 1]:
+        right += 1
+    return float(left - point[0]), float(right - point[0])
+
+
+def lower_targets(
+    garment: PreparedGarment, layout: BodyLayout
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+    """Control pairs (garment -> photo) for a lower-body garment, and its scale."""
+    lm: LowerLandmarks = garment.lower
+    d = layout.shoulder_width_px
+    hip_width = float(np.hypot(*(layout.hip_r - layout.hip_l))) or 0.5 * d
+    waist_y = float(layout.hip_mid[1] - WAIST_ABOVE_HIP * d)
+    centre_x = float(layout.hip_mid[0])
+    waist_width = WAIST_WIDTH * hip_width
+    scale = waist_width / (lm.waist_width_px or 1.0)
+    waist_l = np.array([centre_x - waist_width / 2, waist_y])
+    waist_r = np.array([centre_x + waist_width / 2, waist_y])
+    g_waist_l = np.asarray(lm.waist_left)
+    g_waist_r = np.asarray(lm.waist_right)
+    g_waist_mid = (g_waist_l + g_waist_r) / 2
+    src: list[NDArray[np.float64]] = [g_waist_l, g_waist_r, g_waist_mid]
+    dst: list[NDArray[np.float64]] = [waist_l, waist_r, (waist_l + waist_r) / 2]
+    mask = garment.mask
+    legs: tuple[
+        tuple[NDArray[np.float64], NDArray[np.float64], list[NDArray[np.float64]], float], ...
+    ]
+    if lm.crotch is not None and lm.hem_left_inner is not None and lm.hem_right_inner is not None:
+        crotch = np.asarray(lm.crotch)
+        src.append(crotch)
+        dst.append(np.array([centre_x, waist_y + scale * (crotch[1] - g_waist_mid[1])]))
+        # Each leg from just below the crotch (where the legs part) to its hem; on the
+        # body from the same depth below the waist along hip -> knee -> ankle.
+        below = crotch[1] + 2.0
+        drop_px = (below - g_waist_mid[1]) * scale
+        legs = (
+            (
+                np.array([(lm.hem_left_outer[0] + lm.hem_left_inner[0]) / 2, below]),
+                (np.asarray(lm.hem_left_outer) + np.asarray(lm.hem_left_inner)) / 2,
+                [np.array([layout.hip_l[0], waist_y]), layout.knee_l, layout.ankle_l],
+                drop_px,
+            ),
+            (
+                np.array([(lm.hem_right_outer[0] + lm.hem_right_inner[0]) / 2, below]),
+                (np.asarray(lm.hem_right_outer) + np.asarray(lm.hem_right_inner)) / 2,
+                [np.array([layout.hip_r[0], waist_y]), layout.knee_r, layout.ankle_r],
+                drop_px,
+            ),
+        )
+        levels: tuple[float, ...] = (0.0, *LEVELS)
+    else:
+        knees = (layout.knee_l + layout.knee_r) / 2
+        ankles = (layout.ankle_l + layout.ankle_r) / 2
+        hem_mid = (np.asarray(lm.hem_left_outer) + np.asarray(lm.hem_right_outer)) / 2
+        body = [np.array([centre_x, waist_y]), knees, ankles]
+        legs = ((g_waist_mid, hem_mid, body, 0.0),)
+        levels = LEVELS
+    for start, end, body, drop in legs:
+        axis = end - start
+        length = float(np.linalg.norm(axis)) or 1.0
+        for fraction in levels:
+            # Widths are read along the photo's rows (legs hang nearly straight down in
+            # a product photo) and laid across the body's leg, to its right (+x side).
+            lo, hi = _side_extent(mask, start, end, fraction)
+            point, direction = _polyline_point(body, drop + fraction * length * scale)
+            body_right = np.array([direction[1], -direction[0]])
+            if body_right[0] < 0:
+                body_right = -body_right
+            centre = start + fraction * axis
+            middle = 0.5 * (lo + hi)
+            for offset in (lo, middle, hi):
+                src.append(centre + np.array([offset, 0.0]))
+                dst.append(point + (offset - middle) * scale * LEG_WIDTH * body_right)
+    return np.array(src), np.array(dst), scale
+
+
+def _patch_colour(
+    rgb: NDArray[np.uint8], centre: NDArray[np.float64], half_px: float
+) -> NDArray[np.float64] | None:
+    height_px, width_px = rgb.shape[:2]
+    x0, x1 = int(max(0, centre[0] - half_px)), int(min(width_px, centre[0] + half_px))
+    y0, y1 = int(max(0, centre[1] - half_px)), int(min(height_px, centre[1] + half_px))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    colour: NDArray[np.float64] = np.median(rgb[y0:y1, x0:x1].reshape(-1, 3), axis=0)
+    return colour
+
+
+def top_in_front(rgb: NDArray[np.uint8], layout: BodyLayout) -> NDArray[np.bool_]:
+    """The shopper's top where it may overlap a new waistband (see the module docstring)."""
+    d = layout.shoulder_width_px
+    shape = rgb.shape[:2]
+    rows = np.arange(shape[0])[:, None]
+    shoulder_y = float(min(layout.shoulder_l[1], layout.shoulder_r[1]))
+    hip_y = float(max(layout.hip_l[1], layout.hip_r[1]))
+    band = (rows > shoulder_y) & (rows < hip_y + 0.1 * d)
+    person = layout.person_mask > 0.5
+    chest = layout.shoulder_mid + 0.45 * (layout.hip_mid - layout.shoulder_mid)
+    skin = _skin_like(rgb, skin_colour(rgb, layout))
+    top = _patch_colour(rgb, chest, 0.1 * d)
+    # The old lower garment: just below the hip line (shorts, skirts and trousers all
+    # cover it), or on a thigh when that is bare.
+    bottom = None
+    for probe in (
+        layout.hip_mid + np.array([0.0, 0.15 * d]),
+        layout.hip_l + 0.4 * (layout.knee_l - layout.hip_l),
+    ):
+        colour = _patch_colour(rgb, probe, 0.06 * d)
+        row, column = int(probe[1]), int(probe[0])
+        inside = 0 <= row < shape[0] and 0 <= column < shape[1]
+        if colour is not None and inside and not skin[row, column]:
+            bottom = colour
+            break
+    if top is None or bottom is None or np.linalg.norm(top - bottom) < 20:
+        # No second colour to tell them apart: the top ends at the hip line.
+        above: NDArray[np.bool_] = person & ~skin & (rows > shoulder_y) & (rows < hip_y)
+        return above
+    pixels = rgb.astype(np.float32)
+    near_top = np.linalg.norm(pixels - top, axis=2) < np.linalg.norm(pixels - bottom, axis=2)
+    candidate = person & band & near_top & ~skin
+    candidate = cv2.morphologyEx(
+        candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)
+    )
+    # The top is the piece that holds the chest (a patterned skirt's top-coloured
+    # spots are islands of their own).
+    count, labels = cv2.connectedComponents(candidate, connectivity=8)
+    del count
+    row, column = int(chest[1]), int(chest[0])
+    if not (0 <= row < shape[0] and 0 <= column < shape[1]) or labels[row, column] == 0:
+        fallback: NDArray[np.bool_] = candidate > 0
+        return fallback
+    found: NDArray[np.bool_] = labels == labels[row, column]
+    return found
+
+
+def lower_region(
+    rgb: NDArray[np.uint8], layout: BodyLayout, waist_y: float, keep: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """The old lower garment: person pixels below the waist that are not skin or ``keep``."""
+    rows = np.arange(rgb.shape[0])[:, None]
+    person = layout.person_mask > 0.5
+    skin = _skin_like(rgb, skin_colour(rgb, layout))
+    region = person & (rows >= waist_y) & ~skin & ~keep
+    closed = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
+    result: NDArray[np.bool_] = (closed > 0) & ~keep
+    return result
+
+
+def leg_mask(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Where bare legs would be (hip -> knee -> ankle capsules)."""
+    canvas = np.zeros(shape, dtype=np.uint8)
+    half = LEG_HALF * layout.shoulder_width_px
+    for hip, knee, ankle in (
+        (layout.hip_l, layout.knee_l, layout.ankle_l),
+        (layout.hip_r, layout.knee_r, layout.ankle_r),
+    ):
+        _capsule(canvas, hip, knee, half)
+        _capsule(canvas, knee, ankle, 0.75 * half)
+    legs: NDArray[np.bool_] = canvas > 0
+    return legs
+
+
+def try_on_lower(
+    person_rgb: NDArray[np.uint8], garment: PreparedGarment, layout: BodyLayout
+) -> TryOnResult:
+    """Dress the person in trousers, shorts or a skirt (see the module docstring)."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    shape = (int(person_rgb.shape[0]), int(person_rgb.shape[1]))
+    d = layout.shoulder_width_px
+    waist_y = float(layout.hip_mid[1] - WAIST_ABOVE_HIP * d)
+    front = front_mask(person_rgb, layout, agnostic=False)
+    top = top_in_front(person_rgb, layout)
+    keep = front | top
+    region = lower_region(person_rgb, layout, waist_y, keep)
+    timings["region_ms"] = (time.perf_counter() - started) * 1000
+    t = time.perf_counter()
+    canvas = fill_background(person_rgb, region, layout.person_mask > 0.5)
+    timings["fill_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    painted = paint_skin(canvas, region, leg_mask(layout, shape), skin_colour(person_rgb, layout))
+    timings["skin_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    src, dst, _scale = lower_targets(garment, layout)
+    g_rgb = np.zeros((*shape, 3), dtype=np.uint8)
+    g_alpha = np.zeros(shape, dtype=np.float32)
+    rgb, alpha, (x0, y0, x1, y1) = warp_to(garment.rgb, garment.mask, src, dst, shape)
+    if alpha.size:
+        g_rgb[y0:y1, x0:x1] = rgb
+        g_alpha[y0:y1, x0:x1] = alpha
+    timings["warp_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    g_rgb = transfer_shading(g_rgb, person_rgb, (g_alpha > 0) & region)
+    g_alpha = g_alpha * ~keep
+    # Nothing of a lower garment goes above its waistband (the spline can fold there).
+    g_alpha[: max(0, int(waist_y - 0.05 * d))] = 0.0
+    g_alpha = cv2.GaussianBlur(g_alpha, (5, 5), 0) * (g_alpha > 0.02)
+    image = canvas
+    ys, xs = np.nonzero(g_alpha > 0)
+    if ys.size:
+        y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+        a = g_alpha[y0:y1, x0:x1, None]
+        blended = g_rgb[y0:y1, x0:x1].astype(np.float32) * a + canvas[y0:y1, x0:x1] * (1 - a)
+        image[y0:y1, x0:x1] = blended.round().astype(np.uint8)
+    timings["blend_ms"] = (time.perf_counter() - t) * 1000
+    timings["total_ms"] = (time.perf_counter() - started) * 1000
+    return TryOnResult(
+        image=image,
+        region=region,
+        garment_alpha=g_alpha,
+        skin=painted,
+        front=keep,
+        agnostic_input=False,
+        timings_ms=timings,
+    )
