@@ -368,7 +368,8 @@ def tryon_cmd(
         Path, typer.Option("-o", "--out", help="Where to write the result (.png/.jpg).")
     ],
     category: Annotated[
-        str, typer.Option(help="What the garment dresses: upper (lower and dress: not yet).")
+        str,
+        typer.Option(help="What the garment dresses: upper, lower (trousers, skirts) or dress."),
     ] = "upper",
     debug_dir: Annotated[
         Path | None,

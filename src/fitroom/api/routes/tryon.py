@@ -59,7 +59,7 @@ TRYON_FORM_DOC: dict[str, Any] = {
                         "category": {
                             "type": "string",
                             "enum": ["upper", "lower", "dress"],
-                            "description": "The garment photo's category (upper so far).",
+                            "description": "The garment photo's category: upper, lower or dress.",
                         },
                         "format": {"type": "string", "enum": ["jpeg", "png"], "default": "jpeg"},
                     },
