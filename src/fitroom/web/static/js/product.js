@@ -59,7 +59,7 @@ async function start() {
               el("a", { class: "button", href: `/size${query}` }, "Find my size"),
               el("a", { class: "button secondary", href: `/see-it-on-me${query}` }, "See it on me"),
               el("a", { class: "button secondary", href: "/showroom" }, "Showroom"),
-              ["tops", "outerwear"].includes(product.category)
+              ["tops", "outerwear", "trousers", "dresses"].includes(product.category)
                 ? el("a", { class: "button secondary", href: `/try-on/live?product=${encodeURIComponent(product.product_id)}` }, "Try it on live")
                 : null,
             )
