@@ -33,7 +33,16 @@ from numpy.typing import NDArray
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS_DIR, data_dir, machine, markdown_table, summary, time_call, write_result
+from _common import (
+    REPO_ROOT,
+    RESULTS_DIR,
+    data_dir,
+    machine,
+    markdown_table,
+    summary,
+    time_call,
+    write_result,
+)
 from fitroom.tryon.compose import box_paste, try_on
 from fitroom.tryon.garment import prepare_garment
 from fitroom.tryon.metrics import psnr, ssim
@@ -55,6 +64,18 @@ SHEET = [
 
 def read_rgb(path: Path) -> NDArray[np.uint8]:
     return np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8)
+
+
+def demo_photo(category: str) -> NDArray[np.uint8]:
+    """The demo store's first product photo of a catalogue category (drawn by fitroom)."""
+    import io
+
+    from fitroom.demo.images import render_product_image
+
+    data = json.loads((REPO_ROOT / "src/fitroom/demo/data/products.json").read_text())
+    products = data["products"] if isinstance(data, dict) else data
+    product = next(p for p in products if p["category"] == category)
+    return np.asarray(Image.open(io.BytesIO(render_product_image(product))).convert("RGB"))
 
 
 def quality(root: Path) -> list[dict[str, object]]:
@@ -103,11 +124,24 @@ def speed(root: Path, runs: int) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     prep_ms = time_call(lambda: prepare_garment(garment_photo, "upper"), runs)
     rows.append({"step": "garment prepared (once per product)", **summary(prep_ms)})
-    for name, photo, garment_rgb in (
-        ("person photo 768x1024: pose + try-on", person, garment_photo),
-        ("agnostic input 768x1024: pose + try-on", agnostic, cloth),
+    jeans_person = read_rgb(root / "tryon" / "person" / "00035_00.jpg")
+    for name, photo, garment_rgb, category in (
+        ("person photo 768x1024: pose + try-on (top)", person, garment_photo, "upper"),
+        ("agnostic input 768x1024: pose + try-on (top)", agnostic, cloth, "upper"),
+        (
+            "person photo 768x1024: pose + try-on (trousers)",
+            jeans_person,
+            demo_photo("trousers"),
+            "lower",
+        ),
+        (
+            "person photo 768x1024: pose + try-on (dress)",
+            jeans_person,
+            demo_photo("dresses"),
+            "dress",
+        ),
     ):
-        garment = prepare_garment(garment_rgb, "upper")
+        garment = prepare_garment(garment_rgb, category)
 
         def run(photo: NDArray[np.uint8] = photo, garment: object = garment) -> None:
             seen = estimator.observe(photo)
