@@ -444,3 +444,25 @@ def test_trousers_and_dresses_dress_the_legs_and_keep_the_face(category: str) ->
         assert np.array_equal(result.image[chest[1], chest[0]], person[chest[1], chest[0]])
     else:  # the dress covers the chest too
         assert np.linalg.norm(shirt - colour) < 60
+
+
+LONG_SHIRT = data_dir() / "tryon" / "person" / "00034_00.jpg"
+
+
+@pytest.mark.skipif(not LONG_SHIRT.is_file(), reason=f"person photo not found at {LONG_SHIRT}")
+def test_the_old_top_does_not_peek_out_under_a_shorter_one() -> None:
+    from fitroom.vision.pose import pose_estimator
+
+    person = read_rgb(LONG_SHIRT)  # a pink shirt hanging below the hips, black trousers
+    seen = pose_estimator().observe(person)
+    assert seen is not None
+    layout = body_layout(seen)
+    result = try_on(person, prepare_garment(tshirt_photo((20, 120, 40)), "upper"), layout)
+    x, y = (layout.hip_mid + np.array([0.0, 0.1 * layout.shoulder_width_px])).astype(int)
+    chest = (layout.shoulder_mid + 0.45 * (layout.hip_mid - layout.shoulder_mid)).astype(int)
+    shirt = person[chest[1], chest[0]].astype(float)
+    before = person[y - 3 : y + 3, x - 3 : x + 3].reshape(-1, 3).mean(axis=0)
+    after = result.image[y - 3 : y + 3, x - 3 : x + 3].reshape(-1, 3).mean(axis=0)
+    assert np.linalg.norm(before - shirt) < 25  # the shirt's tail was there
+    assert result.garment_alpha[y, x] == 0  # the new T-shirt is shorter
+    assert np.linalg.norm(after - shirt) > 100  # and the tail is gone

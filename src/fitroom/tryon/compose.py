@@ -31,7 +31,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fitroom.tryon.garment import Category, PreparedGarment
-from fitroom.tryon.person import BodyLayout, grey_region, pose_region, skin_colour
+from fitroom.tryon.person import (
+    BodyLayout,
+    grey_region,
+    pose_region,
+    skin_colour,
+    skin_like,
+    top_in_front,
+)
 from fitroom.tryon.warp import warp_to
 
 #: Garment shoulder tips sit this share of the shoulder-joint distance above the joints
@@ -65,6 +72,8 @@ REGION_SIDE_MARGIN = 0.12
 #: Gaps narrower than this share of the shoulder-joint distance between a sleeve and
 #: the body panel, inside the region, are closed (an arm hanging against the torso).
 SLEEVE_GAP_CLOSE = 0.2
+#: How far below the hip line (shoulder widths) an old top is looked for and hidden.
+TOP_TAIL = 0.8
 #: Inpainting runs at this fraction of the photo's size (background is smooth).
 INPAINT_SCALE = 0.125
 
@@ -112,7 +121,7 @@ def repaint_region(
     bottom = int(max(layout.hip_l[1], layout.hip_r[1]))
     band = np.zeros_like(person)
     band[max(0, top) : max(0, bottom)] = True
-    skin = _skin_like(rgb, skin_colour(rgb, layout))
+    skin = skin_like(rgb, skin_colour(rgb, layout))
     region |= person & band & ~skin
     region = (
         cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8)) > 0
@@ -128,18 +137,13 @@ def repaint_region(
     # Below the hip line the lower-body garment stays (VITON-HD keeps it too).
     hip_y = float(max(layout.hip_l[1], layout.hip_r[1]))
     region[max(0, int(hip_y)) :] = False
+    # ... but the old top may hang below them: that part goes too (inpainted from what
+    # surrounds it, the trousers included), so it does not peek out under a shorter top.
+    rows = np.arange(region.shape[0])[:, None]
+    region |= top_in_front(rgb, layout, below_hip=TOP_TAIL) & (rows >= hip_y)
     chin_y = float(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
     region[: max(0, int(chin_y))] = False
     return region, False
-
-
-def _skin_like(rgb: NDArray[np.uint8], skin: NDArray[np.float64]) -> NDArray[np.bool_]:
-    ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb).astype(np.float32)
-    ref = cv2.cvtColor(np.clip(skin, 0, 255).astype(np.uint8)[None, None, :], cv2.COLOR_RGB2YCrCb)
-    ref_f = ref.reshape(3).astype(np.float32)
-    chroma = np.hypot(ycc[..., 1] - ref_f[1], ycc[..., 2] - ref_f[2])
-    result: NDArray[np.bool_] = (chroma < 9.0) & (np.abs(ycc[..., 0] - ref_f[0]) < 60)
-    return result
 
 
 def fill_background(
@@ -211,7 +215,7 @@ def front_mask(rgb: NDArray[np.uint8], layout: BodyLayout, agnostic: bool) -> ND
     forearms = np.zeros(shape, dtype=np.uint8)
     for elbow, wrist in ((layout.elbow_l, layout.wrist_l), (layout.elbow_r, layout.wrist_r)):
         _capsule(forearms, elbow, wrist, 1.3 * FOREARM_HALF * d)
-    bare = _skin_like(rgb, skin_colour(rgb, layout)) & (forearms > 0)
+    bare = skin_like(rgb, skin_colour(rgb, layout)) & (forearms > 0)
     bare &= layout.person_mask > 0.5
     # Only where a forearm crosses the torso: at the sides, new sleeves cover the arm.
     torso = np.zeros(shape, dtype=np.uint8)
@@ -230,12 +234,18 @@ def paint_skin(
 ) -> NDArray[np.bool_]:
     """Paint ``skin & region`` in ``colour`` with gentle edge shading; returns what was painted."""
     painted = skin & region
-    if not painted.any():
+    ys, xs = np.nonzero(painted)
+    if not ys.size:
         return painted
-    inside = cv2.distanceTransform(skin.astype(np.uint8), cv2.DIST_L2, 3)
+    # Only the painted box (plus the shading's reach) is computed.
+    pad = 24
+    y0, y1 = max(0, int(ys.min()) - pad), min(canvas.shape[0], int(ys.max()) + pad + 1)
+    x0, x1 = max(0, int(xs.min()) - pad), min(canvas.shape[1], int(xs.max()) + pad + 1)
+    inside = cv2.distanceTransform(skin[y0:y1, x0:x1].astype(np.uint8), cv2.DIST_L2, 3)
     shade = np.clip(0.8 + inside / 40.0, 0.8, 1.0)[..., None]
     tone = np.clip(colour[None, None, :] * shade, 0, 255).astype(np.uint8)
-    canvas[painted] = tone[painted]
+    box = painted[y0:y1, x0:x1]
+    canvas[y0:y1, x0:x1][box] = tone[box]
     return painted
 
 
@@ -535,7 +545,13 @@ def try_on(
     timings["region_ms"] = (time.perf_counter() - started) * 1000
     person = layout.person_mask > 0.5
     t = time.perf_counter()
-    canvas = fill_background(person_rgb, region, person)
+    # Inpaint from the background, not the person; below the hips (an old top's tail)
+    # the trousers around it are a fair source too.
+    sources_excluded = person
+    if not agnostic:
+        sources_excluded = person.copy()
+        sources_excluded[int(max(layout.hip_l[1], layout.hip_r[1])) :] = False
+    canvas = fill_background(person_rgb, region, sources_excluded)
     timings["fill_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     # On a grey input the body lies inside the grey by VITON-HD's stroke margin.

@@ -29,14 +29,13 @@ from numpy.typing import NDArray
 from fitroom.tryon.compose import (
     TryOnResult,
     _capsule,
-    _skin_like,
     fill_background,
     front_mask,
     paint_skin,
     transfer_shading,
 )
 from fitroom.tryon.garment import LowerLandmarks, PreparedGarment
-from fitroom.tryon.person import BodyLayout, skin_colour
+from fitroom.tryon.person import BodyLayout, skin_colour, skin_like, top_in_front
 from fitroom.tryon.warp import warp_to
 
 #: The waistband sits this share of the shoulder-joint distance above the hip joints.
@@ -163,72 +162,13 @@ def lower_targets(
     return np.array(src), np.array(dst), scale
 
 
-def _patch_colour(
-    rgb: NDArray[np.uint8], centre: NDArray[np.float64], half_px: float
-) -> NDArray[np.float64] | None:
-    height_px, width_px = rgb.shape[:2]
-    x0, x1 = int(max(0, centre[0] - half_px)), int(min(width_px, centre[0] + half_px))
-    y0, y1 = int(max(0, centre[1] - half_px)), int(min(height_px, centre[1] + half_px))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return None
-    colour: NDArray[np.float64] = np.median(rgb[y0:y1, x0:x1].reshape(-1, 3), axis=0)
-    return colour
-
-
-def top_in_front(rgb: NDArray[np.uint8], layout: BodyLayout) -> NDArray[np.bool_]:
-    """The shopper's top where it may overlap a new waistband (see the module docstring)."""
-    d = layout.shoulder_width_px
-    shape = rgb.shape[:2]
-    rows = np.arange(shape[0])[:, None]
-    shoulder_y = float(min(layout.shoulder_l[1], layout.shoulder_r[1]))
-    hip_y = float(max(layout.hip_l[1], layout.hip_r[1]))
-    band = (rows > shoulder_y) & (rows < hip_y + 0.1 * d)
-    person = layout.person_mask > 0.5
-    chest = layout.shoulder_mid + 0.45 * (layout.hip_mid - layout.shoulder_mid)
-    skin = _skin_like(rgb, skin_colour(rgb, layout))
-    top = _patch_colour(rgb, chest, 0.1 * d)
-    # The old lower garment: just below the hip line (shorts, skirts and trousers all
-    # cover it), or on a thigh when that is bare.
-    bottom = None
-    for probe in (
-        layout.hip_mid + np.array([0.0, 0.15 * d]),
-        layout.hip_l + 0.4 * (layout.knee_l - layout.hip_l),
-    ):
-        colour = _patch_colour(rgb, probe, 0.06 * d)
-        row, column = int(probe[1]), int(probe[0])
-        inside = 0 <= row < shape[0] and 0 <= column < shape[1]
-        if colour is not None and inside and not skin[row, column]:
-            bottom = colour
-            break
-    if top is None or bottom is None or np.linalg.norm(top - bottom) < 20:
-        # No second colour to tell them apart: the top ends at the hip line.
-        above: NDArray[np.bool_] = person & ~skin & (rows > shoulder_y) & (rows < hip_y)
-        return above
-    pixels = rgb.astype(np.float32)
-    near_top = np.linalg.norm(pixels - top, axis=2) < np.linalg.norm(pixels - bottom, axis=2)
-    candidate = person & band & near_top & ~skin
-    candidate = cv2.morphologyEx(
-        candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)
-    )
-    # The top is the piece that holds the chest (a patterned skirt's top-coloured
-    # spots are islands of their own).
-    count, labels = cv2.connectedComponents(candidate, connectivity=8)
-    del count
-    row, column = int(chest[1]), int(chest[0])
-    if not (0 <= row < shape[0] and 0 <= column < shape[1]) or labels[row, column] == 0:
-        fallback: NDArray[np.bool_] = candidate > 0
-        return fallback
-    found: NDArray[np.bool_] = labels == labels[row, column]
-    return found
-
-
 def lower_region(
     rgb: NDArray[np.uint8], layout: BodyLayout, waist_y: float, keep: NDArray[np.bool_]
 ) -> NDArray[np.bool_]:
     """The old lower garment: person pixels below the waist that are not skin or ``keep``."""
     rows = np.arange(rgb.shape[0])[:, None]
     person = layout.person_mask > 0.5
-    skin = _skin_like(rgb, skin_colour(rgb, layout))
+    skin = skin_like(rgb, skin_colour(rgb, layout))
     region = person & (rows >= waist_y) & ~skin & ~keep
     closed = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
     result: NDArray[np.bool_] = (closed > 0) & ~keep

@@ -152,8 +152,8 @@ def body_layout(observation: PoseObservation, view: str = "person") -> BodyLayou
 
 def grey_region(rgb: NDArray[np.uint8]) -> NDArray[np.bool_] | None:
     """The flat-grey agnostic region of a VITON-HD style input; None when there is none."""
-    deviation = np.abs(rgb.astype(np.int16) - AGNOSTIC_GREY).max(axis=2)
-    grey = deviation <= AGNOSTIC_TOLERANCE
+    lo, hi = AGNOSTIC_GREY - AGNOSTIC_TOLERANCE, AGNOSTIC_GREY + AGNOSTIC_TOLERANCE
+    grey = cv2.inRange(rgb, np.full(3, lo, np.uint8), np.full(3, hi, np.uint8)) > 0
     grey = cv2.morphologyEx(grey.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
     grey = largest_component(grey)
     if grey.mean() < MIN_AGNOSTIC_SHARE:
@@ -165,7 +165,9 @@ def grey_region(rgb: NDArray[np.uint8]) -> NDArray[np.bool_] | None:
         return None
     # JPEG rings at the boundary are not grey enough: grow by a couple of pixels.
     grown = cv2.dilate(grey.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    region: NDArray[np.bool_] = (grown & (deviation <= 3 * AGNOSTIC_TOLERANCE)) | grey
+    lo, hi = AGNOSTIC_GREY - 3 * AGNOSTIC_TOLERANCE, AGNOSTIC_GREY + 3 * AGNOSTIC_TOLERANCE
+    greyish = cv2.inRange(rgb, np.full(3, lo, np.uint8), np.full(3, hi, np.uint8)) > 0
+    region: NDArray[np.bool_] = (grown & greyish) | grey
     return region
 
 
@@ -237,3 +239,95 @@ def skin_colour(rgb: NDArray[np.uint8], layout: BodyLayout) -> NDArray[np.float6
     chosen = patch[(luma >= lo) & (luma <= hi)]
     colour: NDArray[np.float64] = np.median(chosen if chosen.size else patch, axis=0)
     return colour
+
+
+def skin_like(rgb: NDArray[np.uint8], skin: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Pixels whose chroma is near ``skin`` (YCrCb, lightness within a wide band)."""
+    ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb).astype(np.float32)
+    ref = cv2.cvtColor(np.clip(skin, 0, 255).astype(np.uint8)[None, None, :], cv2.COLOR_RGB2YCrCb)
+    ref_f = ref.reshape(3).astype(np.float32)
+    chroma = np.hypot(ycc[..., 1] - ref_f[1], ycc[..., 2] - ref_f[2])
+    result: NDArray[np.bool_] = (chroma < 9.0) & (np.abs(ycc[..., 0] - ref_f[0]) < 60)
+    return result
+
+
+def _patch_colour(
+    rgb: NDArray[np.uint8], centre: NDArray[np.float64], half_px: float
+) -> NDArray[np.float64] | None:
+    height_px, width_px = rgb.shape[:2]
+    x0, x1 = int(max(0, centre[0] - half_px)), int(min(width_px, centre[0] + half_px))
+    y0, y1 = int(max(0, centre[1] - half_px)), int(min(height_px, centre[1] + half_px))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    colour: NDArray[np.float64] = np.median(rgb[y0:y1, x0:x1].reshape(-1, 3), axis=0)
+    return colour
+
+
+def top_in_front(
+    rgb: NDArray[np.uint8], layout: BodyLayout, below_hip: float = 0.1
+) -> NDArray[np.bool_]:
+    """The shopper's top, from the shoulders to ``below_hip`` shoulder widths under the
+    hip line: person pixels nearer the top's colour (on the chest) than the lower
+    garment's (just under the hips, or on a thigh), in the piece that holds the chest
+    (a patterned skirt's top-coloured spots are islands of their own). Without two
+    colours to tell apart, the non-skin person pixels above the hip line."""
+    d = layout.shoulder_width_px
+    shape = rgb.shape[:2]
+    shoulder_y = float(min(layout.shoulder_l[1], layout.shoulder_r[1]))
+    hip_y = float(max(layout.hip_l[1], layout.hip_r[1]))
+    # Work on the band of rows only (a third of the photo or less).
+    y0 = int(np.clip(shoulder_y + 1, 0, shape[0]))
+    y1 = int(np.clip(hip_y + below_hip * d, y0, shape[0]))
+    found_mask = np.zeros(shape, dtype=bool)
+    if y1 <= y0:
+        return found_mask
+    band_rgb = rgb[y0:y1]
+    person = layout.person_mask[y0:y1] > 0.5
+    tone = skin_colour(rgb, layout)
+    skin = skin_like(band_rgb, tone)
+    chest = layout.shoulder_mid + 0.45 * (layout.hip_mid - layout.shoulder_mid)
+    top = _patch_colour(rgb, chest, 0.1 * d)
+    # The old lower garment: just below the hip line (shorts, skirts and trousers all
+    # cover it), or on a thigh when that is bare.
+    bottom = None
+    for probe in (
+        layout.hip_mid + np.array([0.0, 0.15 * d]),
+        layout.hip_l + 0.4 * (layout.knee_l - layout.hip_l),
+    ):
+        colour = _patch_colour(rgb, probe, 0.06 * d)
+        row, column = int(probe[1]), int(probe[0])
+        if colour is None or not (0 <= row < shape[0] and 0 <= column < shape[1]):
+            continue
+        if not skin_like(rgb[row : row + 1, column : column + 1], tone)[0, 0]:
+            bottom = colour
+            break
+    if top is None or bottom is None or np.linalg.norm(top - bottom) < 20:
+        # No second colour to tell them apart: the top ends at the hip line.
+        stop = int(np.clip(hip_y, y0, y1)) - y0
+        found_mask[y0 : y0 + stop] = (person & ~skin)[:stop]
+        return found_mask
+    # Nearest colour at half resolution (a mask; 4x less work), back to full size.
+    half = band_rgb[::2, ::2].astype(np.float32)
+    nearer = ((half - top) ** 2).sum(axis=2) < ((half - bottom) ** 2).sum(axis=2)
+    near_top = (
+        cv2.resize(
+            nearer.astype(np.uint8),
+            (band_rgb.shape[1], band_rgb.shape[0]),
+            interpolation=cv2.INTER_NEAREST,
+        )
+        > 0
+    )
+    candidate = person & near_top & ~skin
+    candidate_u8 = cv2.morphologyEx(
+        candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)
+    )
+    _count, labels = cv2.connectedComponents(candidate_u8, connectivity=8)
+    row, column = int(chest[1]) - y0, int(chest[0])
+    if (
+        not (0 <= row < labels.shape[0] and 0 <= column < labels.shape[1])
+        or labels[row, column] == 0
+    ):
+        found_mask[y0:y1] = candidate_u8 > 0
+        return found_mask
+    found_mask[y0:y1] = labels == labels[row, column]
+    return found_mask
