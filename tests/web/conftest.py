@@ -3,6 +3,7 @@ that serves the seeded demo store (products with images)."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +42,19 @@ def chromium_path() -> str | None:
 
 def three_js_installed() -> bool:
     return (REPO_ROOT / "node_modules" / "three" / "build" / "three.module.js").is_file()
+
+
+#: Skip marks every real-browser test module starts its ``pytestmark`` with.
+NEEDS_BROWSER = [
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None,
+        reason="playwright is not installed (it is in requirements-dev.lock: make test)",
+    ),
+    pytest.mark.skipif(
+        chromium_path() is None,
+        reason="Debian's chromium is not installed (make test installs it with apt as root)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ and advice. Screenshots go to var/screenshots/.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 from pathlib import Path
 from typing import Any
@@ -20,18 +19,11 @@ import pytest
 from PIL import Image
 
 from tests.conftest import LiveServer, data_dir
-from tests.web.conftest import BrowserPage, chromium_path, three_js_installed
+from tests.web.conftest import NEEDS_BROWSER, BrowserPage, three_js_installed
 
 APOSES = data_dir() / "people" / "aposes"
 pytestmark = [
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="playwright is not installed (it is in requirements-dev.lock: make test)",
-    ),
-    pytest.mark.skipif(
-        chromium_path() is None,
-        reason="Debian's chromium is not installed (make test installs it with apt as root)",
-    ),
+    *NEEDS_BROWSER,
     pytest.mark.skipif(
         not three_js_installed(), reason="three.js is not in node_modules: run `npm ci`"
     ),

@@ -10,7 +10,6 @@ background, the page reports fps and server ms, and nothing logs an error.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import LiveServer, data_dir
-from tests.web.conftest import CHROMIUM_ARGS, BrowserPage, chromium_path
+from tests.web.conftest import CHROMIUM_ARGS, NEEDS_BROWSER, BrowserPage, chromium_path
 
 PERSON_DIR = data_dir() / "tryon" / "person"
 GARMENT_DIR = data_dir() / "tryon" / "garment"
@@ -30,14 +29,7 @@ FAKE_CAMERA_FPS = 15
 FAKE_CAMERA_SECONDS = 2
 
 pytestmark = [
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="playwright is not installed (it is in requirements-dev.lock: make test)",
-    ),
-    pytest.mark.skipif(
-        chromium_path() is None,
-        reason="Debian's chromium is not installed (make test installs it with apt as root)",
-    ),
+    *NEEDS_BROWSER,
     pytest.mark.skipif(
         not PERSON_DIR.is_dir() or not GARMENT_DIR.is_dir(),
         reason=f"try-on photos not found under {data_dir()} (set FITROOM_DATA_DIR): the fake "

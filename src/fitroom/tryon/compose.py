@@ -330,7 +330,7 @@ def garment_targets(
     return _Targets(np.array(src), np.array(dst), (tip_l, tip_r), armpits, scale)
 
 
-def _polyline_point(
+def polyline_point(
     points: list[NDArray[np.float64]], distance: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Point at arc length ``distance`` along a polyline (extended past its end) and the
@@ -376,7 +376,7 @@ def _sleeve_pairs(
         if near.sum() < 3:
             continue
         lo, hi = float(np.percentile(side[near], 3)), float(np.percentile(side[near], 97))
-        point, direction = _polyline_point(arm, fraction * length * scale * SLEEVE_LENGTH)
+        point, direction = polyline_point(arm, fraction * length * scale * SLEEVE_LENGTH)
         arm_normal = np.array([-direction[1], direction[0]])
         for offset in (lo, 0.5 * (lo + hi), hi):
             src.append(root + at * unit + offset * normal)
@@ -509,6 +509,19 @@ def close_side_gaps(
     return out_rgb, out_alpha
 
 
+def blend_onto(
+    canvas: NDArray[np.uint8], rgb: NDArray[np.uint8], alpha: NDArray[np.float32]
+) -> NDArray[np.uint8]:
+    """``rgb`` over ``canvas`` with ``alpha`` (0-1), in place, on alpha's box only."""
+    ys, xs = np.nonzero(alpha > 0)
+    if ys.size:
+        y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+        a = alpha[y0:y1, x0:x1, None]
+        blended = rgb[y0:y1, x0:x1].astype(np.float32) * a + canvas[y0:y1, x0:x1] * (1 - a)
+        canvas[y0:y1, x0:x1] = blended.round().astype(np.uint8)
+    return canvas
+
+
 def _inside_sides(region: NDArray[np.bool_], margin_px: float) -> NDArray[np.bool_]:
     """``region`` shrunk by ``margin_px`` from its left and right edges only."""
     half = max(1, round(margin_px))
@@ -583,13 +596,7 @@ def try_on(
     g_alpha = cv2.GaussianBlur(g_alpha, (5, 5), 0) * (g_alpha > 0.02)
     if agnostic and garment.category is not Category.DRESS:
         g_alpha = g_alpha * region
-    image = canvas
-    ys, xs = np.nonzero(g_alpha > 0)
-    if ys.size:
-        y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
-        a = g_alpha[y0:y1, x0:x1, None]
-        blended = g_rgb[y0:y1, x0:x1].astype(np.float32) * a + canvas[y0:y1, x0:x1] * (1 - a)
-        image[y0:y1, x0:x1] = blended.round().astype(np.uint8)
+    image = blend_onto(canvas, g_rgb, g_alpha)
     timings["blend_ms"] = (time.perf_counter() - t) * 1000
     timings["total_ms"] = (time.perf_counter() - started) * 1000
     return TryOnResult(

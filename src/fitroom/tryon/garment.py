@@ -93,17 +93,8 @@ class GarmentLandmarks:
         return float(np.hypot(*np.subtract(self.shoulder_right, self.shoulder_left)))
 
     def as_dict(self) -> dict[str, tuple[float, float] | None]:
-        return {
-            "neck": self.neck,
-            "shoulder_left": self.shoulder_left,
-            "shoulder_right": self.shoulder_right,
-            "armpit_left": self.armpit_left,
-            "armpit_right": self.armpit_right,
-            "hem_left": self.hem_left,
-            "hem_right": self.hem_right,
-            "cuff_left": self.cuff_left,
-            "cuff_right": self.cuff_right,
-        }
+        """Name -> (x, y) point, None where there is none."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 @dataclass(frozen=True)
@@ -130,15 +121,8 @@ class LowerLandmarks:
         return self.crotch is not None
 
     def as_dict(self) -> dict[str, tuple[float, float] | None]:
-        return {
-            "waist_left": self.waist_left,
-            "waist_right": self.waist_right,
-            "crotch": self.crotch,
-            "hem_left_outer": self.hem_left_outer,
-            "hem_left_inner": self.hem_left_inner,
-            "hem_right_inner": self.hem_right_inner,
-            "hem_right_outer": self.hem_right_outer,
-        }
+        """Name -> (x, y) point, None where there is none."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 @dataclass(frozen=True)

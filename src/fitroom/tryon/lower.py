@@ -19,7 +19,6 @@ Steps (the upper-body compositor's pieces are reused where they fit):
 
 from __future__ import annotations
 
-import itertools
 import time
 
 import cv2
@@ -29,9 +28,11 @@ from numpy.typing import NDArray
 from fitroom.tryon.compose import (
     TryOnResult,
     _capsule,
+    blend_onto,
     fill_background,
     front_mask,
     paint_skin,
+    polyline_point,
     transfer_shading,
 )
 from fitroom.tryon.garment import LowerLandmarks, PreparedGarment
@@ -49,23 +50,6 @@ LEG_WIDTH = 0.9
 LEG_HALF = 0.16
 #: Fractions of a leg (or a skirt) where its width is taken and pinned.
 LEVELS = (0.25, 0.5, 0.75, 1.0)
-
-
-def _polyline_point(
-    points: list[NDArray[np.float64]], distance: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Point at arc length ``distance`` along a polyline (extended past its end) and the
-    unit direction there."""
-    for a, b in itertools.pairwise(points):
-        segment = b - a
-        length = float(np.linalg.norm(segment)) or 1e-6
-        if distance <= length:
-            return a + segment * (distance / length), segment / length
-        distance -= length
-    a, b = points[-2], points[-1]
-    segment = b - a
-    unit = segment / (np.linalg.norm(segment) or 1.0)
-    return b + unit * distance, unit
 
 
 def _side_extent(
@@ -150,7 +134,7 @@ def lower_targets(
             # Widths are read along the photo's rows (legs hang nearly straight down in
             # a product photo) and laid across the body's leg, to its right (+x side).
             lo, hi = _side_extent(mask, start, end, fraction)
-            point, direction = _polyline_point(body, drop + fraction * length * scale)
+            point, direction = polyline_point(body, drop + fraction * length * scale)
             body_right = np.array([direction[1], -direction[0]])
             if body_right[0] < 0:
                 body_right = -body_right
@@ -224,13 +208,7 @@ def try_on_lower(
     # Nothing of a lower garment goes above its waistband (the spline can fold there).
     g_alpha[: max(0, int(waist_y - 0.05 * d))] = 0.0
     g_alpha = cv2.GaussianBlur(g_alpha, (5, 5), 0) * (g_alpha > 0.02)
-    image = canvas
-    ys, xs = np.nonzero(g_alpha > 0)
-    if ys.size:
-        y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
-        a = g_alpha[y0:y1, x0:x1, None]
-        blended = g_rgb[y0:y1, x0:x1].astype(np.float32) * a + canvas[y0:y1, x0:x1] * (1 - a)
-        image[y0:y1, x0:x1] = blended.round().astype(np.uint8)
+    image = blend_onto(canvas, g_rgb, g_alpha)
     timings["blend_ms"] = (time.perf_counter() - t) * 1000
     timings["total_ms"] = (time.perf_counter() - started) * 1000
     return TryOnResult(
