@@ -466,3 +466,23 @@ def test_the_old_top_does_not_peek_out_under_a_shorter_one() -> None:
     assert np.linalg.norm(before - shirt) < 25  # the shirt's tail was there
     assert result.garment_alpha[y, x] == 0  # the new T-shirt is shorter
     assert np.linalg.norm(after - shirt) > 100  # and the tail is gone
+
+
+@pytest.mark.skipif(not JEANS_PERSON.is_file(), reason=f"person photo not found at {JEANS_PERSON}")
+def test_hair_is_found_on_a_head_of_hair_and_not_on_a_shaved_one() -> None:
+    from fitroom.tryon.person import hair_mask
+    from fitroom.vision.pose import pose_estimator
+
+    for name, expect_hair in (("00035_00.jpg", True), ("00121_00.jpg", False)):
+        person = read_rgb(data_dir() / "tryon" / "person" / name)
+        seen = pose_estimator().observe(person)
+        assert seen is not None
+        layout = body_layout(seen)
+        hair = hair_mask(person, layout)
+        if expect_hair:  # a big afro: thousands of pixels, all above the shoulders
+            assert hair.sum() > 5000
+            assert (
+                np.nonzero(hair)[0].max() < layout.shoulder_mid[1] + 0.7 * layout.shoulder_width_px
+            )
+        else:
+            assert hair.sum() == 0

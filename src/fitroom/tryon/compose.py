@@ -34,6 +34,7 @@ from fitroom.tryon.garment import Category, PreparedGarment
 from fitroom.tryon.person import (
     BodyLayout,
     grey_region,
+    hair_mask,
     pose_region,
     skin_colour,
     skin_like,
@@ -200,8 +201,9 @@ def skin_mask(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]:
 
 
 def front_mask(rgb: NDArray[np.uint8], layout: BodyLayout, agnostic: bool) -> NDArray[np.bool_]:
-    """What stays in front of the garment: the hands, and on a real photo bare forearms
-    crossing the torso (skin-coloured pixels along elbow -> wrist inside the torso)."""
+    """What stays in front of the garment: the hands, and on a real photo hair falling
+    over the shoulders and bare forearms crossing the torso (skin-coloured pixels along
+    elbow -> wrist inside the torso)."""
     shape = (int(rgb.shape[0]), int(rgb.shape[1]))
     d = layout.shoulder_width_px
     hands = np.zeros(shape, dtype=np.uint8)
@@ -212,6 +214,7 @@ def front_mask(rgb: NDArray[np.uint8], layout: BodyLayout, agnostic: bool) -> ND
     front: NDArray[np.bool_] = cv2.dilate(hands, np.ones((2 * grow + 1,) * 2, np.uint8)) > 0
     if agnostic:
         return front
+    front |= hair_mask(rgb, layout)
     forearms = np.zeros(shape, dtype=np.uint8)
     for elbow, wrist in ((layout.elbow_l, layout.wrist_l), (layout.elbow_r, layout.wrist_r)):
         _capsule(forearms, elbow, wrist, 1.3 * FOREARM_HALF * d)

@@ -331,3 +331,61 @@ def top_in_front(
         return found_mask
     found_mask[y0:y1] = labels == labels[row, column]
     return found_mask
+
+
+#: Hair is looked for down to this many shoulder widths below the shoulder line, and
+#: at most this far sideways from the nose (long hair over the chest, not the top).
+HAIR_REACH = (0.7, 0.6)
+#: RGB distance to the hair colour (sampled at the crown) that still counts as hair.
+HAIR_DISTANCE = 40.0
+
+
+def hair_mask(rgb: NDArray[np.uint8], layout: BodyLayout) -> NDArray[np.bool_]:
+    """Hair that falls over the shoulders or chest (it stays in front of a garment).
+
+    The colour is sampled at the crown (the person mask's top above the nose); hair is
+    person pixels of that colour connected to the crown, within ``HAIR_REACH``. A bald
+    or covered head (skin or nothing at the crown) gives an empty mask, and so does a
+    top that matches the hair (too much of the torso would be "hair").
+    """
+    shape = (int(rgb.shape[0]), int(rgb.shape[1]))
+    hair = np.zeros(shape, dtype=bool)
+    d = layout.shoulder_width_px
+    face = float(np.hypot(*(layout.ears[1] - layout.ears[0]))) or 0.3 * d
+    nose_x, nose_y = int(layout.nose[0]), int(layout.nose[1])
+    person = layout.person_mask > 0.5
+    if not (0 <= nose_x < shape[1]) or not person[: max(0, nose_y), nose_x].any():
+        return hair
+    crown_y = int(np.argmax(person[:, nose_x]))
+    y0, y1 = crown_y + int(0.05 * face), crown_y + max(2, int(0.25 * face))
+    x0, x1 = max(0, nose_x - int(0.2 * face)), min(shape[1], nose_x + int(0.2 * face) + 1)
+    sample = rgb[y0:y1, x0:x1].reshape(-1, 3)
+    if sample.shape[0] < 4:
+        return hair
+    colour = np.median(sample, axis=0).astype(np.float32)
+    tone = skin_colour(rgb, layout)
+    if skin_like(colour.astype(np.uint8)[None, None, :], tone)[0, 0]:
+        return hair
+    shoulder_y = float(min(layout.shoulder_l[1], layout.shoulder_r[1]))
+    bottom = int(np.clip(shoulder_y + HAIR_REACH[0] * d, 0, shape[0]))
+    left = int(np.clip(nose_x - HAIR_REACH[1] * d, 0, shape[1]))
+    right = int(np.clip(nose_x + HAIR_REACH[1] * d, 0, shape[1]))
+    if bottom <= crown_y or right <= left:
+        return hair
+    box = rgb[crown_y:bottom, left:right].astype(np.float32)
+    near = ((box - colour) ** 2).sum(axis=2) < HAIR_DISTANCE**2
+    near &= person[crown_y:bottom, left:right]
+    near_u8 = cv2.morphologyEx(near.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    _count, labels = cv2.connectedComponents(near_u8, connectivity=8)
+    seeds = np.unique(labels[y0 - crown_y : y1 - crown_y, x0 - left : x1 - left])
+    seeds = seeds[seeds > 0]
+    if not seeds.size:
+        return hair
+    found = np.isin(labels, seeds)
+    # A top of the hair's colour would join the hair at the neck: then keep only what
+    # is above the shoulder line.
+    below = found[max(0, int(shoulder_y) - crown_y) :]
+    if below.sum() > 0.15 * below.size:
+        found[max(0, int(shoulder_y) - crown_y) :] = False
+    hair[crown_y:bottom, left:right] = found
+    return hair
