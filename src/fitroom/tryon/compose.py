@@ -470,7 +470,7 @@ def transfer_shading(
     ys, xs = np.nonzero(where)
     y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
     luma = cv2.cvtColor(original[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY).astype(np.float32) + 8.0
-    fine = cv2.GaussianBlur(luma, (0, 0), 2.0)
+    fine = cv2.GaussianBlur(luma, (0, 0), 4.0)
     # The large-scale light at a quarter of the size (same result, 16x less work).
     small = cv2.resize(luma, (max(1, luma.shape[1] // 4), max(1, luma.shape[0] // 4)))
     coarse = cv2.resize(
@@ -478,7 +478,7 @@ def transfer_shading(
         (luma.shape[1], luma.shape[0]),
         interpolation=cv2.INTER_LINEAR,
     )
-    ratio = np.clip(fine / coarse, 0.75, 1.25) ** strength
+    ratio = np.clip(fine / coarse, 0.85, 1.15) ** strength
     box = garment_rgb[y0:y1, x0:x1]
     shaded = np.clip(box.astype(np.float32) * ratio[..., None], 0, 255).astype(np.uint8)
     out = garment_rgb.copy()
