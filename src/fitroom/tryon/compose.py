@@ -1,10 +1,12 @@
 """Photo try-on: put a prepared garment on a person photo.
 
-Steps (each a function below, composed by ``try_on``):
+Steps (each a function below, composed by ``try_on``; trousers, shorts and skirts go
+through ``fitroom.tryon.lower`` instead):
 
 1. ``repaint_region``: the part of the photo the new garment replaces: the flat-grey
-   agnostic region when the input has one, else VITON-HD's pose geometry widened by
-   the person's own clothing between the shoulders and hips.
+   agnostic region when the input has one, else VITON-HD's pose geometry below the
+   shoulders widened by the person's own clothing, plus an old top's tail below the
+   hips; bare arms, the neck, hands and hair are left out.
 2. ``fill_background``: inpaint the region from the background around the person, so
    where the new garment is smaller than the old one, background shows, not the old
    shirt.
@@ -12,12 +14,17 @@ Steps (each a function below, composed by ``try_on``):
    colour with a soft shading gradient.
 4. ``garment_targets`` + ``warp.warp_to``: the garment's body panel warped by a
    thin-plate spline from its landmarks onto body targets (shoulder tips, armpits, hem
-   corners; scale from the shoulder width, the garment's own proportions), each sleeve
-   warped separately along the arm (shoulder, elbow, wrist) so it follows the arm.
+   corners; scale from the shoulder width; a top's hem at the hip line, a dress's at
+   its own length), each sleeve warped separately along the arm (shoulder, elbow,
+   wrist), its seam pinned to the panel.
 5. ``transfer_shading``: folds and light of the person's original clothing (band-passed
-   lightness) modulate the garment; skipped on a grey agnostic input (nothing to take).
-6. Occlusion and blending: the head and hands outside the region stay in front; the
-   garment's edge is feathered over 2-3 pixels.
+   lightness, within +/-15%) modulate the garment; skipped on a grey agnostic input.
+6. Occlusion and blending (``front_mask``, ``blend_onto``): the head, hands, hair and
+   forearms crossing the torso stay in front; the garment's edge is feathered over
+   2-3 pixels.
+
+The constants below were set by eye on the shared person and garment photos and
+checked on the one paired VITON-HD sample (``bench/tryon_quality_speed.py``).
 """
 
 from __future__ import annotations
