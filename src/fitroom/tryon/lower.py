@@ -26,6 +26,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fitroom.tryon.compose import (
+    FOREARM_HALF,
+    UPPER_ARM_HALF,
     TryOnResult,
     _capsule,
     blend_onto,
@@ -159,6 +161,21 @@ def lower_region(
     return result
 
 
+def arm_mask(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """The arms (shoulder -> elbow -> wrist capsules): they hang in front of trousers,
+    and their sleeves are the top's, not the old lower garment."""
+    canvas = np.zeros(shape, dtype=np.uint8)
+    d = layout.shoulder_width_px
+    for shoulder, elbow, wrist in (
+        (layout.shoulder_l, layout.elbow_l, layout.wrist_l),
+        (layout.shoulder_r, layout.elbow_r, layout.wrist_r),
+    ):
+        _capsule(canvas, shoulder, elbow, UPPER_ARM_HALF * d)
+        _capsule(canvas, elbow, wrist, FOREARM_HALF * d)
+    arms: NDArray[np.bool_] = canvas > 0
+    return arms
+
+
 def leg_mask(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]:
     """Where bare legs would be (hip -> knee -> ankle capsules)."""
     canvas = np.zeros(shape, dtype=np.uint8)
@@ -184,7 +201,7 @@ def try_on_lower(
     waist_y = float(layout.hip_mid[1] - WAIST_ABOVE_HIP * d)
     front = front_mask(person_rgb, layout, agnostic=False)
     top = top_in_front(person_rgb, layout)
-    keep = front | top
+    keep = front | top | arm_mask(layout, shape)
     region = lower_region(person_rgb, layout, waist_y, keep)
     timings["region_ms"] = (time.perf_counter() - started) * 1000
     t = time.perf_counter()
