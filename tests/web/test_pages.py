@@ -181,19 +181,30 @@ def test_showroom_walks_and_opens_a_card(web: BrowserPage, demo_server: LiveServ
     settle(web)
     web.screenshot("showroom-walked")
 
-    visible = web.page.evaluate(
-        """() => [...showroom.stands.keys()]
-             .map(id => ({id, ...showroom.screenPositionOf(id)}))
-             .filter(s => s.inView)"""
-    )
-    assert visible, "no product in view"
-    # The nearest board in the middle of the screen: nothing stands in front of it.
-    central = [s for s in visible if 0.2 * 1280 < s["x"] < 0.8 * 1280 and s["y"] > 0.3 * 860]
-    assert central, visible
-    target = min(central, key=lambda s: s["distance"])
-    web.page.mouse.click(target["x"], target["y"])
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     card = web.page.locator("dialog#card[open]")
-    card.wait_for()
+    # On a loaded 2-core machine software WebGL can lag a frame behind the camera: the
+    # positions are read again and the click repeated (at most 3 times) before failing.
+    for attempt in range(3):
+        visible = web.page.evaluate(
+            """() => [...showroom.stands.keys()]
+                 .map(id => ({id, ...showroom.screenPositionOf(id)}))
+                 .filter(s => s.inView)"""
+        )
+        assert visible, "no product in view"
+        # The nearest board in the middle of the screen: nothing stands in front of it.
+        central = [s for s in visible if 0.2 * 1280 < s["x"] < 0.8 * 1280 and s["y"] > 0.3 * 860]
+        assert central, visible
+        target = min(central, key=lambda s: s["distance"])
+        web.page.mouse.click(target["x"], target["y"])
+        try:
+            card.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            settle(web)
     title = next(p["title"] for p in products(demo_server) if p["product_id"] == target["id"])
     assert card.locator("#card-title").text_content() == title
     assert card.get_by_role("link", name="View product").is_visible()
