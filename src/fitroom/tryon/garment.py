@@ -202,7 +202,7 @@ def segment_garment(
     rgb: NDArray[np.uint8], drop_shadow: bool = True
 ) -> tuple[NDArray[np.bool_], tuple[int, int, int]]:
     """Garment mask (H x W bool) and background colour of a product photo
-    (``drop_shadow``: trim a drop shadow off the outline, see ``_drop_cast_shadow``).
+    (``drop_shadow``: trim a drop shadow off the outline, see ``_cast_shadow``).
 
     Raises ``GarmentBackgroundBusy`` when the border is not one plain colour and
     ``NoGarmentFound`` when nothing (or everything) differs from the background.
@@ -252,11 +252,16 @@ def segment_garment(
             "plain background",
             garment_share=round(share, 3),
         )
+    # A drop shadow is found at the analysis size (a soft rim needs no more detail).
+    shadow = _cast_shadow(garment, lab, background_lab) if drop_shadow else None
     if scale < 1.0:
         full = cv2.resize(
             garment.astype(np.uint8) * 255, (width_px, height_px), interpolation=cv2.INTER_LINEAR
         )
         garment = full >= 128
+        if shadow is not None:
+            size = (width_px, height_px)
+            shadow = cv2.resize(shadow.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     # The outline band (edges were thickened to stop the flood) holds background-coloured
     # pixels: drop those within a few pixels of the outline that match the page.
     band_px = max(3, round(4 / scale))
@@ -265,8 +270,12 @@ def segment_garment(
     full_delta = np.linalg.norm(full_lab - background_lab, axis=2)
     garment &= inner | (full_delta >= BACKGROUND_DELTA_E * 0.6)
     garment = _fill_holes(largest_component(garment))
-    if drop_shadow:
-        garment = _drop_cast_shadow(garment, full_lab, background_lab)
+    if shadow is not None and shadow.any():
+        trimmed = _fill_holes(largest_component(garment & ~shadow))
+        # A shadow is a thin rim: losing more than a few percent means pale parts of
+        # the garment itself (a grey collar, white straps) looked like one.
+        if trimmed.sum() >= (1.0 - MAX_SHADOW_SHARE) * garment.sum():
+            garment = trimmed
     background_rgb = np.median(_border(rgb.astype(np.float32), 3), axis=0)
     colour = (int(background_rgb[0]), int(background_rgb[1]), int(background_rgb[2]))
     return garment, colour
@@ -278,24 +287,25 @@ SHADOW_BAND = 0.025
 MAX_SHADOW_SHARE = 0.05
 
 
-def _drop_cast_shadow(
+def _cast_shadow(
     mask: NDArray[np.bool_], lab: NDArray[np.float32], page_lab: NDArray[np.float32]
 ) -> NDArray[np.bool_]:
-    """Remove a drop shadow cut out with the garment: near its outline, pixels 4-20 L
-    darker than the page and as colourless (a, b within 6), nearer the page's colour
-    than the garment's. Skipped when the garment's own colour is close to the page's (white on
+    """A drop shadow cut out with the garment: near its outline, pixels 4-20 L darker
+    than the page and as colourless (a, b within 6), nearer the page's colour than the
+    garment's. Empty when the garment's own colour is close to the page's (white on
     white), where a shadow and the garment cannot be told apart this way."""
+    none = np.zeros_like(mask)
     ys = np.nonzero(mask.any(axis=1))[0]
     if not ys.size:
-        return mask
-    band_px = max(3, round(SHADOW_BAND * (ys[-1] - ys[0])))
+        return none
+    band_px = max(2, round(SHADOW_BAND * (ys[-1] - ys[0])))
     kernel = np.ones((2 * band_px + 1,) * 2, np.uint8)
     inner = cv2.erode(mask.astype(np.uint8), kernel) > 0
     if not inner.any():
-        return mask
+        return none
     garment_lab = np.median(lab[inner], axis=0)
     if np.linalg.norm(garment_lab - page_lab) < 20:
-        return mask
+        return none
     band = mask & ~inner
     chroma = np.linalg.norm(lab[..., 1:] - page_lab[1:], axis=2)
     to_page = np.linalg.norm(lab - page_lab, axis=2)
@@ -303,15 +313,8 @@ def _drop_cast_shadow(
     # A soft drop shadow: somewhat darker than the page, never much darker (a grey
     # collar or lining is).
     darker = (lab[..., 0] < page_lab[0] - 4.0) & (lab[..., 0] > page_lab[0] - 20.0)
-    shadow = band & darker & (chroma < 6.0) & (to_page < to_garment)
-    if not shadow.any():
-        return mask
-    trimmed = _fill_holes(largest_component(mask & ~shadow))
-    # A shadow is a thin rim: losing more than a few percent means pale parts of the
-    # garment itself (a grey collar, white straps) looked like one; keep the mask.
-    if trimmed.sum() < (1.0 - MAX_SHADOW_SHARE) * mask.sum():
-        return mask
-    return trimmed
+    shadow: NDArray[np.bool_] = band & darker & (chroma < 6.0) & (to_page < to_garment)
+    return shadow
 
 
 def _extreme(points: NDArray[np.float64], direction: tuple[float, float]) -> tuple[float, float]:
