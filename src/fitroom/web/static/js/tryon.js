@@ -144,6 +144,11 @@ async function handleImage(blob) {
   pump();
   try {
     const bitmap = await createImageBitmap(blob);
+    // A frame decoded after Stop (it was on its way) is dropped: the view stays idle.
+    if (!camera) {
+      bitmap.close();
+      return;
+    }
     resultContext.drawImage(bitmap, 0, 0, result.width, result.height);
     bitmap.close();
     recordResult();
