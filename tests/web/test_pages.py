@@ -10,6 +10,7 @@ and advice. Screenshots go to var/screenshots/.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,26 @@ def hold(web: BrowserPage, key: str, ms: int) -> None:
     web.page.keyboard.up(key)
 
 
+def hold_until(
+    web: BrowserPage,
+    key: str,
+    done: Callable[[tuple[float, float, float]], bool],
+    timeout_ms: int = 8_000,
+) -> tuple[float, float, float]:
+    """Hold ``key`` until the rig's (x, z, yaw) satisfies ``done`` (or the timeout): on a
+    loaded CPU software WebGL draws few frames, so a fixed hold moves the rig less."""
+    web.page.keyboard.down(key)
+    try:
+        for _ in range(timeout_ms // 100):
+            state = rig_state(web)
+            if done(state):
+                break
+            web.page.wait_for_timeout(100)
+    finally:
+        web.page.keyboard.up(key)
+    return rig_state(web)
+
+
 def settle(web: BrowserPage, timeout_ms: int = 10_000) -> None:
     """Wait until the camera rig stops moving (slow frames on a loaded CPU lag behind)."""
     previous = rig_state(web)
@@ -170,11 +191,9 @@ def test_showroom_walks_and_opens_a_card(web: BrowserPage, demo_server: LiveServ
     web.page.locator("#stage canvas").focus()
 
     x0, z0, _ = rig_state(web)
-    hold(web, "w", 800)
-    x1, z1, yaw1 = rig_state(web)
+    x1, z1, yaw1 = hold_until(web, "w", lambda s: s[1] < z0 - 0.3)
     assert z1 < z0 - 0.3 and abs(x1 - x0) < 0.05, (z0, z1)  # forward is -z at the start
-    hold(web, "ArrowLeft", 500)
-    _, _, yaw2 = rig_state(web)
+    _, _, yaw2 = hold_until(web, "ArrowLeft", lambda s: s[2] > yaw1 + 0.2)
     assert yaw2 > yaw1 + 0.2, (yaw1, yaw2)
     hold(web, "ArrowRight", 500)
     hold(web, "s", 400)
