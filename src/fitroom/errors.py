@@ -270,3 +270,8 @@ class NoGarmentFound(GarmentRejected):
 class PersonFacingAway(PhotoRejected):
     type_slug = "person-facing-away"
     title = "Person facing away from the camera"
+
+
+class GarmentShowsPerson(GarmentRejected):
+    type_slug = "garment-shows-person"
+    title = "The garment photo shows a person"

@@ -188,9 +188,19 @@ CASES: dict[str, tuple[dict[str, Any], int, str]] = {
     ),
     "two people": ({"person": "two_people", "product_id": "tee"}, 422, "multiple-people"),
     "busy garment background": (
-        {"person": "person", "garment": "wild", "category": "upper"},
+        {"person": "person", "garment": "noise", "category": "upper"},
         422,
         "garment-background-busy",
+    ),
+    "garment photo of a person outdoors": (
+        {"person": "person", "garment": "wild", "category": "upper"},
+        422,
+        "garment-shows-person",
+    ),
+    "model photo as the garment": (
+        {"person": "person", "garment": "person", "category": "upper"},
+        422,
+        "garment-shows-person",
     ),
     "blank garment": (
         {"person": "person", "garment": "blank", "category": "upper"},
@@ -222,6 +232,8 @@ def _photo(name: str) -> bytes:
         return _two_people()
     if name == "blank":
         return _jpeg(np.full((600, 450, 3), 240, np.uint8))
+    if name == "noise":
+        return _jpeg(np.random.default_rng(0).integers(0, 256, (600, 450, 3), dtype=np.uint8))
     if name == "corrupt":
         return PERSON.read_bytes()[:3000]
     if name == "huge":

@@ -147,9 +147,25 @@ def test_a_person_turned_away_is_refused(
 
 @pytest.mark.skipif(not SHAPY.is_dir(), reason=f"in-the-wild photos not found in {SHAPY}")
 def test_a_garment_photo_with_a_busy_background_is_refused() -> None:
+    noise = np.random.default_rng(0).integers(0, 256, (600, 450, 3), dtype=np.uint8)
     with pytest.raises(errors.GarmentBackgroundBusy) as caught:
-        tryon.garment_from_photo((SHAPY / "img_00.jpg").read_bytes(), "upper")
+        tryon.garment_from_photo(_jpeg(noise), "upper")
     assert caught.value.advice
+
+
+@pytest.mark.parametrize("photo", [SHAPY / "img_00.jpg", PERSON])
+def test_a_photo_of_someone_wearing_clothes_is_not_a_garment_photo(photo: Path) -> None:
+    # Outdoors (busy) or in a studio (plain background, so it would cut out "fine").
+    with pytest.raises(errors.GarmentShowsPerson) as caught:
+        tryon.garment_from_photo(photo.read_bytes(), "upper")
+    assert "without a model" in caught.value.advice
+
+
+def test_a_printed_portrait_on_a_tshirt_is_still_a_garment() -> None:
+    # VITON-HD 03032_00: a T-shirt with a woman's portrait; the face is found, the
+    # elbows are not.
+    garment = tryon.garment_from_photo((TRYON / "garment" / "03032_00.jpg").read_bytes(), "upper")
+    assert garment.upper.cuff_left is not None
 
 
 def test_a_blank_garment_photo_has_no_garment() -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from fitroom.config import Settings
 from fitroom.errors import ImageTooLarge, InvalidImage
 from fitroom.services import tryon
-from fitroom.tryon.garment import PreparedGarment, prepare_garment
+from fitroom.tryon.garment import PreparedGarment
 from fitroom.tryon.live import MAX_FRAME_PIXELS
 
 JPEG_SIGNATURE = b"\xff\xd8\xff"
@@ -106,7 +106,7 @@ def garment_from_upload(encoded: str, category: str, settings: Settings) -> Prep
         what="garment photo",
         allow_png=True,
     )
-    return prepare_garment(rgb, category)
+    return tryon.prepare_garment_photo(rgb, category)
 
 
 def garment_for_product(session: Session, settings: Settings, product_id: str) -> PreparedGarment:

@@ -36,7 +36,12 @@ from fitroom.services.lru import LruCache
 from fitroom.services.textures import media_path
 from fitroom.sizing.charts import Category as CatalogCategory
 from fitroom.tryon.garment import Category as TryOnCategory
-from fitroom.tryon.garment import PreparedGarment, parse_category, prepare_garment
+from fitroom.tryon.garment import (
+    PreparedGarment,
+    parse_category,
+    prepare_garment,
+    refuse_worn_garment,
+)
 from fitroom.vision.photo import DEFAULT_MAX_PHOTO_PIXELS, decode_photo
 
 if TYPE_CHECKING:
@@ -141,11 +146,27 @@ def product_photo_path(product: Product, media_dir: Path) -> Path:
 
 
 def garment_from_photo(
-    photo: bytes, category: str | TryOnCategory, max_pixels: int = DEFAULT_MAX_PHOTO_PIXELS
+    photo: bytes,
+    category: str | TryOnCategory,
+    max_pixels: int = DEFAULT_MAX_PHOTO_PIXELS,
+    estimator: PoseObserver | None = None,
 ) -> PreparedGarment:
-    """A garment photo's bytes -> the prepared garment (category checked first)."""
+    """A garment photo's bytes -> the prepared garment (category checked first; a photo
+    of someone wearing clothes is refused, see ``prepare_garment_photo``)."""
     chosen = parse_category(category if isinstance(category, str) else category.value)
-    return prepare_garment(decode_photo(photo, "garment", max_pixels).rgb, chosen)
+    return prepare_garment_photo(decode_photo(photo, "garment", max_pixels).rgb, chosen, estimator)
+
+
+def prepare_garment_photo(
+    rgb: NDArray[np.uint8], category: str | TryOnCategory, estimator: PoseObserver | None = None
+) -> PreparedGarment:
+    """Refuse a garment photo that shows a person (``garment-shows-person``), then cut
+    the garment out. A plain studio background would otherwise let a model's photo
+    through as a "garment"."""
+    from fitroom.vision.pose import pose_estimator
+
+    refuse_worn_garment((estimator or pose_estimator()).observe(rgb))
+    return prepare_garment(rgb, category)
 
 
 def prepared_garment_for_product(

@@ -27,7 +27,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from fitroom.errors import GarmentBackgroundBusy, NoGarmentFound, UnsupportedCategory
+from fitroom.errors import (
+    GarmentBackgroundBusy,
+    GarmentShowsPerson,
+    NoGarmentFound,
+    UnsupportedCategory,
+)
+from fitroom.vision.pose import Landmark, PoseObservation
 
 
 class Category(enum.StrEnum):
@@ -572,6 +578,30 @@ def lower_landmarks(mask: NDArray[np.bool_]) -> LowerLandmarks:
         hem_right_inner=None,
         hem_right_outer=(float(np.median(rights)), hem_y),
     )
+
+
+#: MediaPipe's visibility above which both elbows count as seen; with a face too, the
+#: "garment photo" is a photo of someone wearing clothes. (A printed portrait on a
+#: T-shirt gives a face and a torso, but no elbows: about 0.2.)
+WORN_ELBOW_VISIBILITY = 0.6
+
+
+def refuse_worn_garment(observation: PoseObservation | None) -> None:
+    """``GarmentShowsPerson`` when the pose estimator sees a person in the garment photo
+    (a face, and both elbows clearly): try-on needs the garment on its own."""
+    if observation is None or not observation.faces:
+        return
+    elbows = min(
+        observation.visibility[int(Landmark.left_elbow)],
+        observation.visibility[int(Landmark.right_elbow)],
+    )
+    if elbows >= WORN_ELBOW_VISIBILITY:
+        raise GarmentShowsPerson(
+            "the garment photo shows a person wearing clothes, not the garment on its own",
+            advice="send the garment's product photo: flat lay or ghost mannequin, on a "
+            "plain background, without a model",
+            elbow_visibility=round(float(elbows), 2),
+        )
 
 
 def prepare_garment(rgb: NDArray[np.uint8], category: Category | str) -> PreparedGarment:
