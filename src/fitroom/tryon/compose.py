@@ -242,7 +242,8 @@ def paint_skin(
     skin: NDArray[np.bool_],
     colour: NDArray[np.float64],
 ) -> NDArray[np.bool_]:
-    """Paint ``skin & region`` in ``colour`` with gentle edge shading; returns what was painted."""
+    """Paint ``skin & region`` in ``colour``, shaded like a cylinder across each limb;
+    returns what was painted."""
     painted = skin & region
     ys, xs = np.nonzero(painted)
     if not ys.size:
@@ -251,8 +252,14 @@ def paint_skin(
     pad = 24
     y0, y1 = max(0, int(ys.min()) - pad), min(canvas.shape[0], int(ys.max()) + pad + 1)
     x0, x1 = max(0, int(xs.min()) - pad), min(canvas.shape[1], int(xs.max()) + pad + 1)
+    # Limbs are round: lighter along the middle, darker towards the edges. The distance
+    # to the edge over the local half-width (the distance's local maximum) gives the
+    # position across the limb; a cylinder lit from the front shades as sqrt(1 - u^2).
     inside = cv2.distanceTransform(skin[y0:y1, x0:x1].astype(np.uint8), cv2.DIST_L2, 3)
-    shade = np.clip(0.8 + inside / 40.0, 0.8, 1.0)[..., None]
+    reach = max(3, 2 * round(float(inside.max())) + 1)
+    half_width = cv2.dilate(inside, np.ones((reach, reach), np.uint8)) + 1e-3
+    across = np.clip(1.0 - inside / half_width, 0.0, 1.0)
+    shade = (0.72 + 0.28 * np.sqrt(1.0 - across**2))[..., None]
     tone = np.clip(colour[None, None, :] * shade, 0, 255).astype(np.uint8)
     box = painted[y0:y1, x0:x1]
     canvas[y0:y1, x0:x1][box] = tone[box]
