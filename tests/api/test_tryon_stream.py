@@ -26,6 +26,7 @@ from fitroom.demo.images import render_product_image
 from fitroom.services import catalog
 from fitroom.store.db import Database
 from tests.conftest import ADMIN_KEY, REPO_ROOT, data_dir, seed_small_catalog
+from tests.tryon.frames import letterboxed_person
 
 PERSON_DIR = data_dir() / "tryon" / "person"
 GARMENT_DIR = data_dir() / "tryon" / "garment"
@@ -133,14 +134,7 @@ def test_uploaded_garment_that_cannot_be_used_is_explained(client: TestClient) -
 
 
 def person_frame(shift_px: int = 0) -> NDArray[np.uint8]:
-    bgr = cv2.imread(str(sorted(PERSON_DIR.glob("*.jpg"))[0]))
-    scale = 480 / bgr.shape[0]
-    small = cv2.resize(bgr, (round(bgr.shape[1] * scale), 480), interpolation=cv2.INTER_AREA)
-    frame = np.empty((480, 640, 3), np.uint8)
-    frame[:] = small[:, :4].reshape(-1, 3).mean(axis=0)
-    x0 = (640 - small.shape[1]) // 2 + shift_px
-    frame[:, x0 : x0 + small.shape[1]] = small
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    return letterboxed_person(sorted(PERSON_DIR.glob("*.jpg"))[0], shift_px)
 
 
 @pytest.mark.data

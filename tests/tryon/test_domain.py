@@ -311,7 +311,7 @@ def test_real_photo_keeps_hands_and_face_in_front() -> None:
     assert result.front.sum() > 500  # both hands
     assert np.array_equal(result.image[result.front], person[result.front])
     # Above the chin line nothing changes (the head stays in front of any collar).
-    chin_y = int(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
+    chin_y = int(layout.chin_y)
     assert np.array_equal(result.image[:chin_y], person[:chin_y])
     # The torso is dressed: the middle of the chest takes the garment's red.
     chest = result.image[
@@ -429,7 +429,7 @@ def test_trousers_and_dresses_dress_the_legs_and_keep_the_face(category: str) ->
     garment = prepare_garment(_demo_photo(category), "lower" if category == "trousers" else "dress")
     colour = np.median(garment.rgb[garment.mask], axis=0)
     result = try_on(person, garment, layout)
-    chin_y = int(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
+    chin_y = int(layout.chin_y)
     assert np.array_equal(result.image[:chin_y], person[:chin_y])
     # Mid-thigh, on the image-left leg: the new garment's colour, not the old jeans'.
     thigh = layout.hip_l + 0.35 * (layout.knee_l - layout.hip_l)

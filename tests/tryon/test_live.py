@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -32,6 +31,7 @@ from fitroom.tryon.live import (
 )
 from fitroom.vision.pose import LANDMARK_COUNT, Landmark, PoseObservation
 from tests.conftest import REPO_ROOT, data_dir
+from tests.tryon.frames import letterboxed_person
 
 FPS = 30.0
 PERSON_DIR = data_dir() / "tryon" / "person"
@@ -280,18 +280,6 @@ def test_body_box_is_the_whole_frame_when_the_body_is_off_screen(
 
 
 # ------------------------------------------------------------------ real tracker, real photo
-
-
-def letterboxed_person(path: Path, shift_px: int = 0) -> NDArray[np.uint8]:
-    """A 768x1024 person photo fitted into 640x480 (edge colour at the sides)."""
-    bgr = cv2.imread(str(path))
-    scale = 480 / bgr.shape[0]
-    small = cv2.resize(bgr, (round(bgr.shape[1] * scale), 480), interpolation=cv2.INTER_AREA)
-    frame = np.empty((480, 640, 3), np.uint8)
-    frame[:] = small[:, :4].reshape(-1, 3).mean(axis=0)
-    x0 = (640 - small.shape[1]) // 2 + shift_px
-    frame[:, x0 : x0 + small.shape[1]] = small
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
 
 needs_data = pytest.mark.skipif(

@@ -3,9 +3,10 @@ that serves the seeded demo store (products with images)."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,13 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     database.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One Chromium per module, with a fresh empty profile."""
+@contextlib.contextmanager
+def chromium_context(
+    tmp_path_factory: pytest.TempPathFactory,
+    extra_args: Sequence[str] = (),
+    height_px: int = 860,
+) -> Iterator[Any]:
+    """Debian's Chromium under Playwright with a fresh empty profile, 1280 px wide."""
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")
@@ -82,12 +87,19 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             str(profile),
             executable_path=chromium_path(),
             headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 860},
+            args=[*CHROMIUM_ARGS, *extra_args],
+            viewport={"width": 1280, "height": height_px},
         )
         context.set_default_timeout(30_000)
         yield context
         context.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One Chromium per module, with a fresh empty profile."""
+    with chromium_context(tmp_path_factory) as context:
+        yield context
 
 
 @dataclass

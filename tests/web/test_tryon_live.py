@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 import pytest
 
 from tests.conftest import LiveServer, data_dir
-from tests.web.conftest import CHROMIUM_ARGS, NEEDS_BROWSER, BrowserPage, chromium_path
+from tests.tryon.frames import letterboxed_bgr
+from tests.web.conftest import NEEDS_BROWSER, BrowserPage, chromium_context
 
 PERSON_DIR = data_dir() / "tryon" / "person"
 GARMENT_DIR = data_dir() / "tryon" / "garment"
@@ -42,19 +42,12 @@ pytestmark = [
 
 def write_y4m(path: Path, person_photo: Path) -> None:
     """A 640x480 Y4M video (4:2:0) of the photo letterboxed, swaying +-3 px sideways."""
-    bgr = cv2.imread(str(person_photo))
-    scale = 480 / bgr.shape[0]
-    small = cv2.resize(bgr, (round(bgr.shape[1] * scale), 480), interpolation=cv2.INTER_AREA)
-    edge = small[:, :4].reshape(-1, 3).mean(axis=0)
     frame_count = FAKE_CAMERA_FPS * FAKE_CAMERA_SECONDS
     with path.open("wb") as video:
         video.write(f"YUV4MPEG2 W640 H480 F{FAKE_CAMERA_FPS}:1 Ip A1:1 C420jpeg\n".encode())
         for index in range(frame_count):
             shift_px = round(3 * math.sin(2 * math.pi * index / frame_count))
-            frame = np.empty((480, 640, 3), np.uint8)
-            frame[:] = edge
-            x0 = (640 - small.shape[1]) // 2 + shift_px
-            frame[:, x0 : x0 + small.shape[1]] = small
+            frame = letterboxed_bgr(person_photo, shift_px)
             video.write(b"FRAME\n")
             video.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
 
@@ -62,23 +55,11 @@ def write_y4m(path: Path, person_photo: Path) -> None:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Chromium whose fake camera plays the person video (overrides conftest's)."""
-    from playwright.sync_api import sync_playwright
-
-    folder = tmp_path_factory.mktemp("fake-camera")
-    video = folder / "person.y4m"
+    video = tmp_path_factory.mktemp("fake-camera") / "person.y4m"
     write_y4m(video, sorted(PERSON_DIR.glob("*.jpg"))[0])
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=chromium_path(),
-            headless=True,
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={video}"],
-            viewport={"width": 1280, "height": 900},
-        )
-        context.set_default_timeout(30_000)
+    fake_camera = [f"--use-file-for-fake-video-capture={video}"]
+    with chromium_context(tmp_path_factory, fake_camera, height_px=900) as context:
         yield context
-        context.close()
 
 
 COMPARE_JS = """() => {

@@ -3,10 +3,10 @@
 Steps (each a function below, composed by ``try_on``; trousers, shorts and skirts go
 through ``fitroom.tryon.lower`` instead):
 
-1. ``repaint_region``: the part of the photo the new garment replaces: the flat-grey
-   agnostic region when the input has one, else VITON-HD's pose geometry below the
-   shoulders widened by the person's own clothing, plus an old top's tail below the
-   hips; bare arms, the neck, hands and hair are left out.
+1. The part of the photo the new garment replaces: the flat-grey agnostic region when
+   the input has one (``grey_region``), else ``clothing_region``: VITON-HD's pose
+   geometry below the shoulders widened by the person's own clothing, plus an old
+   top's tail below the hips; bare arms, the neck, hands and hair are left out.
 2. ``fill_background``: inpaint the region from the background around the person, so
    where the new garment is smaller than the old one, background shows, not the old
    shirt.
@@ -108,14 +108,20 @@ class TryOnResult:
         }
 
 
-def repaint_region(
-    rgb: NDArray[np.uint8], layout: BodyLayout, detect_agnostic: bool = True
-) -> tuple[NDArray[np.bool_], bool]:
-    """The region the garment replaces, and whether it came painted grey in the input
-    (looked for only with ``detect_agnostic``: a webcam frame never has one)."""
-    grey = grey_region(rgb) if detect_agnostic else None
-    if grey is not None:
-        return grey, True
+def torso_quad(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """The quadrilateral between the shoulder and hip joints, as a mask."""
+    canvas = np.zeros(shape, dtype=np.uint8)
+    quad = np.array([layout.shoulder_l, layout.shoulder_r, layout.hip_r, layout.hip_l])
+    cv2.fillPoly(canvas, [quad.round().astype(np.int32)], (1,))
+    torso: NDArray[np.bool_] = canvas > 0
+    return torso
+
+
+def clothing_region(
+    rgb: NDArray[np.uint8], layout: BodyLayout, skin: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """On a real photo, the region the new garment replaces (``skin``: the photo's
+    skin-coloured pixels, from ``skin_like``)."""
     region = pose_region(layout, (int(rgb.shape[0]), int(rgb.shape[1])))
     # Above the shoulders VITON-HD's geometry (a neck box, the shoulder stroke) would
     # repaint the neck and the background beside it; on a real photo only the person's
@@ -129,17 +135,14 @@ def repaint_region(
     bottom = int(max(layout.hip_l[1], layout.hip_r[1]))
     band = np.zeros_like(person)
     band[max(0, top) : max(0, bottom)] = True
-    skin = skin_like(rgb, skin_colour(rgb, layout))
     region |= person & band & ~skin
     region = (
         cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8)) > 0
     )
     # Bare arms and the neck stay as they are: skin-coloured pixels where skin is
     # expected (outside the torso quad, so a beige top is still replaced).
-    torso = np.zeros(region.shape, dtype=np.uint8)
-    quad = np.array([layout.shoulder_l, layout.shoulder_r, layout.hip_r, layout.hip_l])
-    cv2.fillPoly(torso, [quad.round().astype(np.int32)], (1,))
-    bare = skin & skin_mask(layout, (region.shape[0], region.shape[1])) & (torso == 0)
+    shape = (region.shape[0], region.shape[1])
+    bare = skin & skin_mask(layout, shape) & ~torso_quad(layout, shape)
     bare = cv2.morphologyEx(bare.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
     region &= ~bare
     # Below the hip line the lower-body garment stays (VITON-HD keeps it too).
@@ -149,9 +152,8 @@ def repaint_region(
     # surrounds it, the trousers included), so it does not peek out under a shorter top.
     rows = np.arange(region.shape[0])[:, None]
     region |= top_in_front(rgb, layout, below_hip=TOP_TAIL) & (rows >= hip_y)
-    chin_y = float(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
-    region[: max(0, int(chin_y))] = False
-    return region, False
+    region[: max(0, int(layout.chin_y))] = False
+    return region
 
 
 def fill_background(
@@ -175,9 +177,10 @@ def fill_background(
     return out
 
 
-def _capsule(
+def draw_capsule(
     canvas: NDArray[np.uint8], a: NDArray[np.float64], b: NDArray[np.float64], half_px: float
 ) -> None:
+    """Fill the capsule of radius ``half_px`` around the segment a -> b with 1."""
     thickness = max(1, round(2 * half_px))
     cv2.line(canvas, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), (1,), thickness, cv2.LINE_AA)
     cv2.circle(canvas, (int(a[0]), int(a[1])), int(half_px), (1,), -1, cv2.LINE_AA)
@@ -194,23 +197,26 @@ def skin_mask(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]:
     ):
         _, down = _frame(layout.shoulder_l, layout.shoulder_r)
         upper_start = shoulder + 0.3 * (elbow - shoulder)
-        _capsule(canvas, upper_start, elbow, UPPER_ARM_HALF * d)
-        _capsule(canvas, elbow, wrist, FOREARM_HALF * d)
+        draw_capsule(canvas, upper_start, elbow, UPPER_ARM_HALF * d)
+        draw_capsule(canvas, elbow, wrist, FOREARM_HALF * d)
         hull = np.vstack([wrist[None, :], hand]).round().astype(np.int32)
         cv2.fillConvexPoly(canvas, cv2.convexHull(hull), (1,))
         for point in hand:
-            _capsule(canvas, wrist, point, 0.05 * d)
+            draw_capsule(canvas, wrist, point, 0.05 * d)
     neck_top = layout.nose + 0.3 * (layout.shoulder_mid - layout.nose)
     _, down = _frame(layout.shoulder_l, layout.shoulder_r)
-    _capsule(canvas, neck_top, layout.shoulder_mid + 0.2 * d * down, 0.17 * d)
+    draw_capsule(canvas, neck_top, layout.shoulder_mid + 0.2 * d * down, 0.17 * d)
     mask: NDArray[np.bool_] = canvas > 0
     return mask
 
 
-def front_mask(rgb: NDArray[np.uint8], layout: BodyLayout, agnostic: bool) -> NDArray[np.bool_]:
+def front_mask(
+    rgb: NDArray[np.uint8], layout: BodyLayout, skin: NDArray[np.bool_] | None
+) -> NDArray[np.bool_]:
     """What stays in front of the garment: the hands, and on a real photo hair falling
-    over the shoulders and bare forearms crossing the torso (skin-coloured pixels along
-    elbow -> wrist inside the torso)."""
+    over the shoulders and bare forearms crossing the torso (``skin`` pixels along
+    elbow -> wrist inside the torso). ``skin`` is None for a grey agnostic input, where
+    only the hands are known."""
     shape = (int(rgb.shape[0]), int(rgb.shape[1]))
     d = layout.shoulder_width_px
     hands = np.zeros(shape, dtype=np.uint8)
@@ -219,19 +225,15 @@ def front_mask(rgb: NDArray[np.uint8], layout: BodyLayout, agnostic: bool) -> ND
         cv2.fillConvexPoly(hands, cv2.convexHull(hull), (1,))
     grow = max(1, round(0.05 * d))
     front: NDArray[np.bool_] = cv2.dilate(hands, np.ones((2 * grow + 1,) * 2, np.uint8)) > 0
-    if agnostic:
+    if skin is None:
         return front
     front |= hair_mask(rgb, layout)
     forearms = np.zeros(shape, dtype=np.uint8)
     for elbow, wrist in ((layout.elbow_l, layout.wrist_l), (layout.elbow_r, layout.wrist_r)):
-        _capsule(forearms, elbow, wrist, 1.3 * FOREARM_HALF * d)
-    bare = skin_like(rgb, skin_colour(rgb, layout)) & (forearms > 0)
-    bare &= layout.person_mask > 0.5
+        draw_capsule(forearms, elbow, wrist, 1.3 * FOREARM_HALF * d)
+    bare = skin & (forearms > 0) & (layout.person_mask > 0.5)
     # Only where a forearm crosses the torso: at the sides, new sleeves cover the arm.
-    torso = np.zeros(shape, dtype=np.uint8)
-    quad = np.array([layout.shoulder_l, layout.shoulder_r, layout.hip_r, layout.hip_l])
-    cv2.fillPoly(torso, [quad.round().astype(np.int32)], (1,))
-    bare &= torso > 0
+    bare &= torso_quad(layout, shape)
     bare = cv2.morphologyEx(bare.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
     return front | bare
 
@@ -565,11 +567,16 @@ def try_on(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     shape = (int(person_rgb.shape[0]), int(person_rgb.shape[1]))
-    if region is None:
-        region, agnostic = repaint_region(person_rgb, layout, detect_agnostic)
-    else:
-        agnostic = False
-    front = front_mask(person_rgb, layout, agnostic)
+    grey = grey_region(person_rgb) if region is None and detect_agnostic else None
+    agnostic = grey is not None
+    # Skin-coloured pixels, once: the region and the occlusion both need them.
+    skin = None if agnostic else skin_like(person_rgb, skin_colour(person_rgb, layout))
+    if grey is not None:
+        region = grey
+    elif region is None:
+        assert skin is not None
+        region = clothing_region(person_rgb, layout, skin)
+    front = front_mask(person_rgb, layout, skin)
     if not agnostic:
         region = region & ~front
     timings["region_ms"] = (time.perf_counter() - started) * 1000
@@ -588,8 +595,7 @@ def try_on(
     inside = (
         _inside_sides(region, REGION_SIDE_MARGIN * layout.shoulder_width_px) if agnostic else region
     )
-    skin = skin_mask(layout, shape)
-    painted = paint_skin(canvas, inside, skin, skin_colour(person_rgb, layout))
+    painted = paint_skin(canvas, inside, skin_mask(layout, shape), skin_colour(person_rgb, layout))
     timings["skin_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     g_rgb, g_alpha = warp_garment(garment, layout, shape, region if agnostic else None)
@@ -606,8 +612,7 @@ def try_on(
     else:
         g_rgb = transfer_shading(g_rgb, person_rgb, (g_alpha > 0) & region)
         head = np.zeros(shape, dtype=bool)
-        chin_y = float(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
-        head[: max(0, int(chin_y))] = True
+        head[: max(0, int(layout.chin_y))] = True
         g_alpha = g_alpha * ~head  # nothing is drawn over the head (or beside it)
     g_alpha = g_alpha * ~front
     g_alpha = cv2.GaussianBlur(g_alpha, (5, 5), 0) * (g_alpha > 0.02)

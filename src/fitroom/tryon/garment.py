@@ -354,13 +354,19 @@ DRESS_TOP_SHARE = 0.45
 
 def garment_landmarks(mask: NDArray[np.bool_]) -> GarmentLandmarks:
     """Landmarks of a top from its mask (see the module docstring)."""
+    return _top_shape(mask)[0]
+
+
+def _top_shape(
+    mask: NDArray[np.bool_],
+) -> tuple[GarmentLandmarks, NDArray[np.bool_], NDArray[np.bool_]]:
+    """A top's landmarks and its image-left and right sleeve masks (found together: the
+    cuffs are read off the sleeves)."""
     ys, xs = np.nonzero(mask)
     if ys.size == 0:
         raise NoGarmentFound("the garment mask is empty", advice="send the garment's product photo")
     y_top, y_bottom = int(ys.min()), int(ys.max())
-    x_left, x_right = int(xs.min()), int(xs.max())
     height = y_bottom - y_top + 1
-    width = x_right - x_left + 1
     centre_x = round(float(np.median(xs)))
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     outline = np.concatenate([c.reshape(-1, 2) for c in contours]).astype(np.float64)
@@ -419,8 +425,7 @@ def garment_landmarks(mask: NDArray[np.bool_]) -> GarmentLandmarks:
     )
     cuff_left = _cuff(sleeve_left, shoulder_left, panel_width)
     cuff_right = _cuff(sleeve_right, shoulder_right, panel_width)
-    del width
-    return GarmentLandmarks(
+    landmarks = GarmentLandmarks(
         neck=neck,
         shoulder_left=shoulder_left,
         shoulder_right=shoulder_right,
@@ -431,6 +436,7 @@ def garment_landmarks(mask: NDArray[np.bool_]) -> GarmentLandmarks:
         cuff_left=cuff_left,
         cuff_right=cuff_right,
     )
+    return landmarks, sleeve_left, sleeve_right
 
 
 def _panel_polygon(
@@ -633,16 +639,7 @@ def prepare_garment(rgb: NDArray[np.uint8], category: Category | str) -> Prepare
         ys = np.nonzero(crop_mask)[0]
         shape_mask = crop_mask.copy()
         shape_mask[int(ys.min() + DRESS_TOP_SHARE * (ys.max() - ys.min())) :] = False
-    landmarks = garment_landmarks(shape_mask)
-    sleeve_left, sleeve_right = _sleeve_masks(
-        shape_mask,
-        landmarks.shoulder_left,
-        landmarks.shoulder_right,
-        landmarks.armpit_left,
-        landmarks.armpit_right,
-        landmarks.hem_left,
-        landmarks.hem_right,
-    )
+    landmarks, sleeve_left, sleeve_right = _top_shape(shape_mask)
     if chosen is Category.DRESS:
         landmarks = dataclasses.replace(landmarks, **_dress_hem(crop_mask))
     return PreparedGarment(

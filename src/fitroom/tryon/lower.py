@@ -29,8 +29,8 @@ from fitroom.tryon.compose import (
     FOREARM_HALF,
     UPPER_ARM_HALF,
     TryOnResult,
-    _capsule,
     blend_onto,
+    draw_capsule,
     fill_background,
     front_mask,
     paint_skin,
@@ -149,12 +149,12 @@ def lower_targets(
 
 
 def lower_region(
-    rgb: NDArray[np.uint8], layout: BodyLayout, waist_y: float, keep: NDArray[np.bool_]
+    layout: BodyLayout, waist_y: float, keep: NDArray[np.bool_], skin: NDArray[np.bool_]
 ) -> NDArray[np.bool_]:
-    """The old lower garment: person pixels below the waist that are not skin or ``keep``."""
-    rows = np.arange(rgb.shape[0])[:, None]
+    """The old lower garment: person pixels below the waist that are not ``skin`` or
+    ``keep``."""
+    rows = np.arange(skin.shape[0])[:, None]
     person = layout.person_mask > 0.5
-    skin = skin_like(rgb, skin_colour(rgb, layout))
     region = person & (rows >= waist_y) & ~skin & ~keep
     closed = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
     result: NDArray[np.bool_] = (closed > 0) & ~keep
@@ -170,8 +170,8 @@ def arm_mask(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]:
         (layout.shoulder_l, layout.elbow_l, layout.wrist_l),
         (layout.shoulder_r, layout.elbow_r, layout.wrist_r),
     ):
-        _capsule(canvas, shoulder, elbow, UPPER_ARM_HALF * d)
-        _capsule(canvas, elbow, wrist, FOREARM_HALF * d)
+        draw_capsule(canvas, shoulder, elbow, UPPER_ARM_HALF * d)
+        draw_capsule(canvas, elbow, wrist, FOREARM_HALF * d)
     arms: NDArray[np.bool_] = canvas > 0
     return arms
 
@@ -184,8 +184,8 @@ def leg_mask(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]:
         (layout.hip_l, layout.knee_l, layout.ankle_l),
         (layout.hip_r, layout.knee_r, layout.ankle_r),
     ):
-        _capsule(canvas, hip, knee, half)
-        _capsule(canvas, knee, ankle, 0.75 * half)
+        draw_capsule(canvas, hip, knee, half)
+        draw_capsule(canvas, knee, ankle, 0.75 * half)
     legs: NDArray[np.bool_] = canvas > 0
     return legs
 
@@ -199,10 +199,11 @@ def try_on_lower(
     shape = (int(person_rgb.shape[0]), int(person_rgb.shape[1]))
     d = layout.shoulder_width_px
     waist_y = float(layout.hip_mid[1] - WAIST_ABOVE_HIP * d)
-    front = front_mask(person_rgb, layout, agnostic=False)
+    skin = skin_like(person_rgb, skin_colour(person_rgb, layout))
+    front = front_mask(person_rgb, layout, skin)
     top = top_in_front(person_rgb, layout)
     keep = front | top | arm_mask(layout, shape)
-    region = lower_region(person_rgb, layout, waist_y, keep)
+    region = lower_region(layout, waist_y, keep, skin)
     timings["region_ms"] = (time.perf_counter() - started) * 1000
     t = time.perf_counter()
     canvas = fill_background(person_rgb, region, layout.person_mask > 0.5)

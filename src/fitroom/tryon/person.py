@@ -70,6 +70,11 @@ class BodyLayout:
         return middle
 
     @property
+    def chin_y(self) -> float:
+        """The chin line (pixels): nothing of a garment is drawn above it."""
+        return float(self.nose[1] + 0.45 * (self.shoulder_mid[1] - self.nose[1]))
+
+    @property
     def hip_mid(self) -> NDArray[np.float64]:
         middle: NDArray[np.float64] = (self.hip_l + self.hip_r) / 2
         return middle
@@ -214,7 +219,7 @@ def pose_region(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]
     cv2.rectangle(canvas, corner_a, corner_b, (1,), -1)
     region = canvas > 0
     # The head and the lower body stay: cut above the chin line and below the hips.
-    chin_y = float(layout.nose[1] + 0.45 * (layout.shoulder_mid[1] - layout.nose[1]))
+    chin_y = layout.chin_y
     rows = np.arange(shape[0])[:, None]
     region &= rows > chin_y
     hip_y = float(max(hip_l[1], hip_r[1]) + r * 6)
