@@ -97,6 +97,28 @@ def test_equivalence_check_reports_the_difference(tmp_path: Path) -> None:
     assert info.value.details["tolerance"] == 1e-4
 
 
+class Scaled(nn.Module):
+    """Multiplies by 1e6 after export: torch and ONNX differ by 1e-6 of the value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.factor = 1e6
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x * self.factor
+
+
+def test_relative_tolerance_allows_large_values_their_rounding(tmp_path: Path) -> None:
+    spec = InputSpec("input", (2, 4), value_range=(100.0, 200.0))
+    model = Scaled()
+    path = export_onnx(model, [spec], tmp_path / "scaled.onnx")
+    model.factor = 1e6 * (1 + 1e-6)  # torch now differs by 1e-6 of each value (100-200)
+    with pytest.raises(NotCompressible, match=r"tolerance 0\.01 \+ 1e-07 x \|value\|"):
+        check_equivalence(model, path, [spec], tolerance=1e-2, relative_tolerance=1e-7)
+    check = check_equivalence(model, path, [spec], tolerance=1e-2, relative_tolerance=1e-5)
+    assert 100 <= check.max_abs_diff <= 200 and check.relative_tolerance == 1e-5
+
+
 def test_input_spec_rejects_axes_outside_the_shape() -> None:
     with pytest.raises(InputError, match="outside"):
         InputSpec("input", (1, 3), {2: "height"})

@@ -184,6 +184,7 @@ def _compress(
             threads=threads,
             timed_runs=runs,
             equivalence_tolerance=target.equivalence_tolerance,
+            equivalence_relative_tolerance=target.equivalence_relative_tolerance,
         ),
         progress=progress,
         notes=[target.definition] if target.definition else [],

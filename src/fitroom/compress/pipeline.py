@@ -77,6 +77,7 @@ class CompressOptions:
     timed_runs: int = 30
     opset: int = DEFAULT_OPSET
     equivalence_tolerance: float = 1e-4
+    equivalence_relative_tolerance: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ def compress_model(
             inputs,
             real_feeds=real_feeds,
             tolerance=options.equivalence_tolerance,
+            relative_tolerance=options.equivalence_relative_tolerance,
         )
         equivalence[f"{label}onnx fp32"] = check
         files[f"{label}onnx fp32"] = fp32_path

@@ -67,7 +67,8 @@ class CompressionTarget:
     :data:`QualityFn`, higher better unless ``higher_is_better`` is False (an error);
     ``fine_tune_batches()`` yields (input, truth) tensors for the short fine-tuning
     after pruning (None: the model is not pruned); ``latency_feeds`` is the fixed input
-    timed. ``equivalence_tolerance`` bounds |torch - ONNX FP32| in the output's unit;
+    timed. ``equivalence_tolerance`` bounds |torch - ONNX FP32| in the output's unit,
+    plus ``equivalence_relative_tolerance`` times |torch| for outputs that can be large;
     ``definition`` says exactly what ``metric`` measures (it opens the report's notes).
     """
 
@@ -82,6 +83,7 @@ class CompressionTarget:
     fine_tune_batches: Callable[[], Iterator[tuple[Tensor, Tensor]]] | None = None
     higher_is_better: bool = True
     equivalence_tolerance: float = 1e-4
+    equivalence_relative_tolerance: float = 0.0
     definition: str = ""
 
 
