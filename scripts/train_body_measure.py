@@ -1,16 +1,21 @@
 """Train the photo measurement models (front, front_side) on synthetic scan data.
 
-Input: the ``.npz`` written by ``scripts/make_body_scan_data.py`` (features of Anny
-bodies rendered and run through the real photo pipeline, and the bodies' measurements
-taken on the mesh). Output: ``src/fitroom/models_dir/body_measure/<variant>/`` with
-``weights.npz`` and ``config.json`` (data, command, held-out errors).
+Input: one or more ``.npz`` files written by ``scripts/make_body_scan_data.py``
+(features of Anny bodies rendered and run through the real photo pipeline, and the
+bodies' measurements taken on the mesh). Output:
+``src/fitroom/models_dir/body_measure/<variant>/`` with ``weights.npz`` and
+``config.json`` (data, command, held-out errors).
 
 Each body is a training row several times over: with and without weight, with and
 without sex, so one model serves every combination the API accepts. Bodies (not rows)
-are split into train and validation; the validation set chooses the epoch and
-calibrates the standard deviations.
+are split into train and validation; the validation set chooses each network's epoch.
+``--members N`` trains N networks with consecutive seeds and ships their average as one
+MLP. ``--calibration FILE`` (bodies drawn with ``--split test`` and a seed of their own)
+sets the standard deviations; without it the validation bodies do.
 
-Run: ``python scripts/train_body_measure.py var/body_scan/train.npz [--epochs 300]``
+Run (the shipped models; see each ``config.json``): ``python scripts/train_body_measure.py
+var/body_scan/train2.npz var/body_scan/more/train_s1{0,1,2,3}.npz --hidden 128
+--members 5 --calibration var/body_scan/more/val_shifted_s5.npz`` (front: --hidden 64)
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,6 +37,7 @@ from fitroom.body.measure_model import (
     MEASUREMENTS,
     MeasurementModel,
     gate_passed,
+    merge_members,
     read_scan_data,
     scan_rows,
     shipped_model_dir,
@@ -64,34 +71,36 @@ class _Net(nn.Module):
         return out
 
 
-def train_variant(
-    data: dict[str, np.ndarray],
+def combine_scan_data(
+    parts: list[dict[str, np.ndarray]],
+) -> tuple[dict[str, np.ndarray], dict[str, Any] | list[dict[str, Any]]]:
+    """Several scan-data files as one (arrays concatenated body-wise) and their metadata
+    (one dict for one file, a list for several)."""
+    metas = [json.loads(str(part["meta_json"])) for part in parts]
+    keys = [k for k in parts[0] if k != "meta_json"]
+    data = {k: np.concatenate([part[k] for part in parts]) for k in keys}
+    return data, metas[0] if len(metas) == 1 else metas
+
+
+def _fit_member(
+    xt: torch.Tensor,
+    yt: torch.Tensor,
+    xv: torch.Tensor,
+    yv: torch.Tensor,
     variant: str,
     epochs: int,
     hidden: int,
     seed: int,
-    weight_decay: float = 1e-4,
-    dropout: float = 0.0,
-    noise: float = 0.0,
-) -> tuple[MeasurementModel, dict[str, float]]:
-    rng = np.random.default_rng(seed)
+    weight_decay: float,
+    dropout: float,
+    noise: float,
+) -> tuple[tuple[tuple[np.ndarray, np.ndarray], ...], int]:
+    """Train one MLP; its layers (numpy, inputs x outputs) at the best validation epoch."""
     torch.manual_seed(seed)
-    ok = gate_passed(data, variant)
-    ok = ok[rng.permutation(ok.size)]
-    n_val = max(50, ok.size // 8)
-    val_index, train_index = ok[:n_val], ok[n_val:]
-    x_tr, y_tr, _ = build_rows(data, train_index, variant)
-    x_va, y_va, h_va = build_rows(data, val_index, variant)
-    x_mean, x_std = x_tr.mean(0), x_tr.std(0) + 1e-6
-    y_mean, y_std = y_tr.mean(0), y_tr.std(0) + 1e-9
     count = len(MEASUREMENTS)
-    net = _Net(x_tr.shape[1], hidden, count, dropout)
+    net = _Net(xt.shape[1], hidden, count, dropout)
     opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
-    xt = torch.tensor((x_tr - x_mean) / x_std, dtype=torch.float32)
-    yt = torch.tensor((y_tr - y_mean) / y_std, dtype=torch.float32)
-    xv = torch.tensor((x_va - x_mean) / x_std, dtype=torch.float32)
-    yv = torch.tensor((y_va - y_mean) / y_std, dtype=torch.float32)
     best, best_state, best_epoch = float("inf"), None, 0
 
     def nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -119,7 +128,10 @@ def train_variant(
             best, best_epoch = val, epoch
             best_state = {k: v.clone() for k, v in net.state_dict().items()}
         if epoch % 25 == 0 or epoch == epochs - 1:
-            print(f"{variant} epoch {epoch} val nll {val:.4f} (best {best:.4f} @ {best_epoch})")
+            print(
+                f"{variant} seed {seed} epoch {epoch} val nll {val:.4f} "
+                f"(best {best:.4f} @ {best_epoch})"
+            )
     assert best_state is not None
     net.load_state_dict(best_state)
     linears = [m for m in net.body if isinstance(m, nn.Linear)]  # dropout has no weights
@@ -127,43 +139,108 @@ def train_variant(
         (m.weight.detach().numpy().T.astype(np.float64), m.bias.detach().numpy().astype(np.float64))
         for m in linears
     )
-    model = MeasurementModel(
-        variant=variant,
-        input_mean=x_mean,
-        input_std=x_std,
-        layers=layers,
-        target_mean=y_mean,
-        target_std=y_std,
-        sd_scale=np.ones(count),
-        config={},
-    )
+    return layers, best_epoch
+
+
+def train_variant(
+    data: dict[str, np.ndarray],
+    variant: str,
+    epochs: int,
+    hidden: int,
+    seed: int,
+    weight_decay: float = 1e-4,
+    dropout: float = 0.0,
+    noise: float = 0.0,
+    members: int = 1,
+    calibration: dict[str, np.ndarray] | None = None,
+) -> tuple[MeasurementModel, dict[str, Any]]:
+    """Train ``members`` MLPs (seeds ``seed``, ``seed + 1``, ...) on one split of the
+    bodies and merge them into one averaging MLP (``merge_members``). The validation
+    bodies pick each member's epoch; the ``calibration`` bodies (else the validation
+    ones) calibrate the merged model's sds."""
+    rng = np.random.default_rng(seed)
+    ok = gate_passed(data, variant)
+    ok = ok[rng.permutation(ok.size)]
+    n_val = max(50, ok.size // 8)
+    val_index, train_index = ok[:n_val], ok[n_val:]
+    x_tr, y_tr, _ = build_rows(data, train_index, variant)
+    x_va, y_va, h_va = build_rows(data, val_index, variant)
+    x_mean, x_std = x_tr.mean(0), x_tr.std(0) + 1e-6
+    y_mean, y_std = y_tr.mean(0), y_tr.std(0) + 1e-9
+    count = len(MEASUREMENTS)
+    xt = torch.tensor((x_tr - x_mean) / x_std, dtype=torch.float32)
+    yt = torch.tensor((y_tr - y_mean) / y_std, dtype=torch.float32)
+    xv = torch.tensor((x_va - x_mean) / x_std, dtype=torch.float32)
+    yv = torch.tensor((y_va - y_mean) / y_std, dtype=torch.float32)
+    fitted, best_epochs = [], []
+    for member in range(members):
+        layers, best_epoch = _fit_member(
+            xt, yt, xv, yv, variant, epochs, hidden, seed + member, weight_decay, dropout, noise
+        )
+        best_epochs.append(best_epoch)
+        fitted.append(
+            MeasurementModel(
+                variant=variant,
+                input_mean=x_mean,
+                input_std=x_std,
+                layers=layers,
+                target_mean=y_mean,
+                target_std=y_std,
+                sd_scale=np.ones(count),
+                config={},
+            )
+        )
+    model = merge_members(fitted)
     mean_cm, sd_cm = model.predict(x_va, h_va)
     truth_cm = y_va * h_va[:, None]
-    z = np.abs(mean_cm - truth_cm) / sd_cm
-    # Rescale so that 68.3% of validation errors are within +/- 1 sd.
-    model = dataclasses.replace(model, sd_scale=np.quantile(z, 0.683, axis=0))
     mae = np.abs(mean_cm - truth_cm).mean(0)
-    figures = {name: round(float(v), 2) for name, v in zip(MEASUREMENTS, mae, strict=True)}
-    figures["best_epoch"] = best_epoch
+    figures: dict[str, Any] = {
+        name: round(float(v), 2) for name, v in zip(MEASUREMENTS, mae, strict=True)
+    }
+    figures["best_epoch"] = best_epochs[0] if members == 1 else best_epochs
     figures["train_bodies"] = int(train_index.size)
     figures["validation_bodies"] = int(val_index.size)
+    if calibration is not None:
+        # Shifted bodies (other poses, cameras, lights): their errors, not the in-range
+        # validation's, set the +/-, so that it stays honest off the training range.
+        index = gate_passed(calibration, variant)
+        x_ca, truth_cm, h_ca = scan_rows(calibration, index, variant)
+        mean_cm, sd_cm = model.predict(x_ca, h_ca)
+        figures["calibration_bodies"] = int(index.size)
+        figures["calibration_mae_cm"] = {
+            name: round(float(v), 2)
+            for name, v in zip(MEASUREMENTS, np.abs(mean_cm - truth_cm).mean(0), strict=True)
+        }
+    z = np.abs(mean_cm - truth_cm) / sd_cm
+    # Rescale so that 68.3% of the calibration errors are within +/- 1 sd.
+    model = dataclasses.replace(model, sd_scale=np.quantile(z, 0.683, axis=0))
     return model, figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", type=Path, help=".npz from scripts/make_body_scan_data.py")
+    parser.add_argument(
+        "data", type=Path, nargs="+", help=".npz files from scripts/make_body_scan_data.py"
+    )
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--noise", type=float, default=0.0, help="feature noise, in sd units")
+    parser.add_argument(
+        "--members", type=int, default=1, help="MLPs averaged into the shipped model"
+    )
+    parser.add_argument(
+        "--calibration",
+        type=Path,
+        help="scan data (e.g. a --split test draw with another seed) that sets the +/-",
+    )
     parser.add_argument("--out", type=Path, default=shipped_model_dir())
     args = parser.parse_args()
     torch.set_num_threads(1)
-    data = read_scan_data(args.data)
-    meta = json.loads(str(data.pop("meta_json")))
+    data, meta = combine_scan_data([read_scan_data(path) for path in args.data])
+    calibration = None if args.calibration is None else read_scan_data(args.calibration)
     for variant in ("front", "front_side"):
         started = time.perf_counter()
         model, figures = train_variant(
@@ -175,6 +252,8 @@ def main() -> None:
             args.weight_decay,
             args.dropout,
             args.noise,
+            args.members,
+            calibration,
         )
         config = {
             "description": f"photo measurement model, {variant.replace('_', ' + ')} view(s)",
@@ -186,7 +265,11 @@ def main() -> None:
             "feature_noise_sd": args.noise,
             "epochs": args.epochs,
             "seed": args.seed,
+            "members": args.members,
             "data": meta,
+            "calibration_data": None
+            if calibration is None
+            else json.loads(str(calibration["meta_json"])),
             "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
             "validation_mae_cm": figures,
             "train_seconds": round(time.perf_counter() - started, 1),

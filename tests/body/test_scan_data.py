@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -9,12 +10,15 @@ import pytest
 
 from fitroom.body.measure_model import (
     HEIGHT_SCALE_CM,
+    MEASUREMENTS,
     WEIGHT_SCALE_KG,
+    MeasurementModel,
     gate_passed,
+    merge_members,
     read_scan_data,
     scan_rows,
 )
-from fitroom.errors import InputError
+from fitroom.errors import InputError, ModelError
 
 
 def two_bodies() -> dict[str, np.ndarray]:
@@ -59,3 +63,43 @@ def test_files_that_are_not_scan_data_are_refused(tmp_path: Path) -> None:
     np.savez(tmp_path / "partial.npz", **arrays)
     with pytest.raises(InputError, match=r"lacks the arrays \['targets_cm'\]"):
         read_scan_data(tmp_path / "partial.npz")
+
+
+def random_member(seed: int, inputs: int = 6, hidden: int = 5) -> MeasurementModel:
+    rng = np.random.default_rng(seed)
+    outputs = 2 * len(MEASUREMENTS)
+    shapes = [(inputs, hidden), (hidden, hidden), (hidden, outputs)]
+    layers = tuple((rng.normal(0, 0.5, s), rng.normal(0, 0.1, s[1])) for s in shapes)
+    return MeasurementModel(
+        variant="front",
+        input_mean=np.full(inputs, 0.2),
+        input_std=np.full(inputs, 1.5),
+        layers=layers,
+        target_mean=np.full(len(MEASUREMENTS), 0.5),
+        target_std=np.full(len(MEASUREMENTS), 0.05),
+        sd_scale=np.ones(len(MEASUREMENTS)),
+        config={},
+    )
+
+
+def test_merged_members_average_means_and_log_sds(tmp_path: Path) -> None:
+    members = [random_member(seed) for seed in range(3)]
+    merged = merge_members(members)
+    assert [w.shape for w, _ in merged.layers] == [(6, 15), (15, 15), (15, 16)]
+    x = np.random.default_rng(9).normal(size=(4, 6))
+    heights_cm = np.array([150.0, 160.0, 170.0, 190.0])
+    means, sds = zip(*(m.predict(x, heights_cm) for m in members), strict=True)
+    merged_mean, merged_sd = merged.predict(x, heights_cm)
+    np.testing.assert_allclose(merged_mean, np.mean(means, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(merged_sd, np.exp(np.mean(np.log(sds), axis=0)), rtol=1e-12)
+    merged.save(tmp_path / "front")  # still one plain MLP on disk
+    reloaded = MeasurementModel.load(tmp_path / "front")
+    np.testing.assert_allclose(reloaded.predict(x, heights_cm)[0], merged_mean, rtol=1e-5)
+
+
+def test_members_with_other_standardisation_are_not_merged() -> None:
+    other = dataclasses.replace(random_member(1), input_std=np.full(6, 2.0))
+    with pytest.raises(ModelError, match="share"):
+        merge_members([random_member(0), other])
+    with pytest.raises(ModelError, match="empty"):
+        merge_members([])

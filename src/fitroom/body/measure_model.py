@@ -11,6 +11,7 @@ pickles next to a ``config.json`` that says everything needed to use them.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from dataclasses import dataclass
@@ -188,7 +189,10 @@ class MeasurementModel:
         for index, (weight, bias) in enumerate(self.layers):
             arrays[f"layer{index}_weight"] = weight
             arrays[f"layer{index}_bias"] = bias
-        np.savez(folder / "weights.npz", **{k: v.astype(np.float32) for k, v in arrays.items()})
+        # Compressed: a merged ensemble (merge_members) is mostly zero blocks.
+        np.savez_compressed(
+            folder / "weights.npz", **{k: v.astype(np.float32) for k, v in arrays.items()}
+        )
         config = {**self.config, "variant": self.variant, "layers": len(self.layers)}
         config["measurements"] = list(MEASUREMENTS)
         (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
@@ -221,6 +225,56 @@ class MeasurementModel:
             sd_scale=arrays["sd_scale"],
             config=config,
         )
+
+
+def merge_members(members: list[MeasurementModel]) -> MeasurementModel:
+    """One MLP that averages ``members``' outputs (their means and their log-sds).
+
+    The members must share the input and target standardisation (trained on the same
+    rows) and the layer count. Their hidden layers sit side by side: the first layer's
+    columns are concatenated, the hidden-to-hidden layers become block-diagonal, and the
+    last layer's rows are stacked and divided by the member count, so the merged net
+    computes the mean of the members' outputs exactly. Inference (and its torch twin in
+    ``fitroom.compress``) stays one plain MLP.
+    """
+    if not members:
+        raise ModelError("cannot merge an empty list of measurement models")
+    first = members[0]
+    for other in members[1:]:
+        same = (
+            other.variant == first.variant
+            and len(other.layers) == len(first.layers)
+            and np.array_equal(other.input_mean, first.input_mean)
+            and np.array_equal(other.input_std, first.input_std)
+            and np.array_equal(other.target_mean, first.target_mean)
+            and np.array_equal(other.target_std, first.target_std)
+        )
+        if not same:
+            raise ModelError(
+                "measurement models can only be merged when they share the variant, the "
+                "layer count and the input and target standardisation"
+            )
+    count = len(members)
+    last = len(first.layers) - 1
+    layers = []
+    for index in range(len(first.layers)):
+        weights = [m.layers[index][0] for m in members]
+        biases = [m.layers[index][1] for m in members]
+        if index == 0:
+            weight, bias = np.hstack(weights), np.concatenate(biases)
+        elif index < last:
+            rows = sum(w.shape[0] for w in weights)
+            cols = sum(w.shape[1] for w in weights)
+            weight = np.zeros((rows, cols))
+            r = c = 0
+            for w in weights:
+                weight[r : r + w.shape[0], c : c + w.shape[1]] = w
+                r, c = r + w.shape[0], c + w.shape[1]
+            bias = np.concatenate(biases)
+        else:
+            weight, bias = np.vstack(weights) / count, np.mean(biases, axis=0)
+        layers.append((weight, bias))
+    return dataclasses.replace(first, layers=tuple(layers))
 
 
 def shipped_model_dir() -> Path:
