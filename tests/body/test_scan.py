@@ -55,6 +55,17 @@ def test_taller_stated_height_scales_lengths(photos: tuple[bytes, bytes]) -> Non
     assert ratio == pytest.approx(176 / 160, rel=0.03)
 
 
+def test_loose_t_shirt_makes_the_views_disagree_and_says_so(photos: tuple[bytes, bytes]) -> None:
+    # Her loose white T-shirt widens the front silhouette: without her weight, the front
+    # photo alone reads her waist about 10 cm larger than both photos together.
+    result = ScanPipeline()(photos[0], photos[1], 165.0, sex="female")
+    cross_checks = [w for w in result.warnings if w.startswith("the front photo alone")]
+    assert len(cross_checks) == 1 and "waist" in cross_checks[0]
+    assert "fitted clothes" in cross_checks[0]
+    waist = result.measurements["waist_cm"].value_cm
+    assert f"both photos {waist:.0f} cm" in cross_checks[0]  # the answer stays front+side
+
+
 def test_side_photo_in_the_front_slot_is_refused(photos: tuple[bytes, bytes]) -> None:
     with pytest.raises(errors.NotFacingCamera) as info:
         ScanPipeline()(photos[1], None, 165.0)

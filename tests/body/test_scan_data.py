@@ -18,6 +18,7 @@ from fitroom.body.measure_model import (
     read_scan_data,
     scan_rows,
 )
+from fitroom.body.scan import BodyMeasurement, views_disagree
 from fitroom.errors import InputError, ModelError
 
 
@@ -103,3 +104,19 @@ def test_members_with_other_standardisation_are_not_merged() -> None:
         merge_members([random_member(0), other])
     with pytest.raises(ModelError, match="empty"):
         merge_members([])
+
+
+def reading(value_cm: float, plus_minus_cm: float) -> BodyMeasurement:
+    return BodyMeasurement(value_cm, plus_minus_cm, "photo")
+
+
+def test_views_disagree_names_girths_beyond_two_combined_sds_worst_first() -> None:
+    both = {"chest_cm": reading(100, 3), "waist_cm": reading(78, 2), "hip_cm": reading(99, 2)}
+    # chest: 8 cm over hypot(3, 4) = 5 -> 1.6 sd, fine; waist 10 / 4.47 = 2.2 sd and
+    # hip 13 / 4.47 = 2.9 sd disagree, hip first.
+    alone = {"chest_cm": reading(108, 4), "waist_cm": reading(88, 4), "hip_cm": reading(86, 4)}
+    warnings = views_disagree(both, alone)
+    assert len(warnings) == 2
+    assert warnings[0].startswith("the front photo alone gives a hip of 86 cm and both photos 99")
+    assert "waist of 88 cm" in warnings[1]
+    assert views_disagree(both, both) == []
