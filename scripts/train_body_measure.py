@@ -13,9 +13,10 @@ are split into train and validation; the validation set chooses each network's e
 MLP. ``--calibration FILE`` (bodies drawn with ``--split test`` and a seed of their own)
 sets the standard deviations; without it the validation bodies do.
 
-Run (the shipped models; see each ``config.json``): ``python scripts/train_body_measure.py
-var/body_scan/train2.npz var/body_scan/more/train_s1{0,1,2,3}.npz --hidden 128
---members 5 --calibration var/body_scan/more/val_shifted_s5.npz`` (front: --hidden 64)
+Run (the shipped models; the full command is in each ``config.json``):
+``python scripts/train_body_measure.py var/body_scan/train2.npz
+var/body_scan/more/train_s1{0,1,2,3,4,5}.npz --hidden 128 --members 5
+--calibration var/body_scan/more/val_shifted_s5.npz``
 """
 
 from __future__ import annotations
