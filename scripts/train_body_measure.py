@@ -36,6 +36,7 @@ from torch import nn
 
 from fitroom.body.measure_model import (
     MEASUREMENTS,
+    VARIANTS,
     MeasurementModel,
     gate_passed,
     merge_members,
@@ -237,12 +238,21 @@ def main() -> None:
         type=Path,
         help="scan data (e.g. a --split test draw with another seed) that sets the +/-",
     )
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help="comma-separated variants to train (run one process per variant in parallel)",
+    )
     parser.add_argument("--out", type=Path, default=shipped_model_dir())
     args = parser.parse_args()
     torch.set_num_threads(1)
     data, meta = combine_scan_data([read_scan_data(path) for path in args.data])
     calibration = None if args.calibration is None else read_scan_data(args.calibration)
-    for variant in ("front", "front_side"):
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
+    for variant in variants:
         started = time.perf_counter()
         model, figures = train_variant(
             data,
