@@ -14,7 +14,7 @@ training range, cameras lower/higher and further away, stronger lights.
 Run: ``python scripts/make_body_scan_data.py --bodies 2000 --seed 3 --out var/body_scan/train2.npz``
 
 The shipped models' data (each ``config.json`` lists it): that file, ``--bodies 1500``
-with seeds 10-13 and ``--bodies 2000`` with seeds 14-15 (``var/body_scan/more/train_sS.npz``),
+with seeds 10-13 and ``--bodies 2000`` with seeds 14-17 (``var/body_scan/more/train_sS.npz``),
 calibration ``--bodies 480 --seed 5 --split test`` (``var/body_scan/more/val_shifted_s5.npz``)
 and the test set ``--bodies 480 --seed 4 --split test`` (``var/body_scan/test2.npz``).
 """

@@ -15,7 +15,7 @@ sets the standard deviations; without it the validation bodies do.
 
 Run (the shipped models; the full command is in each ``config.json``):
 ``python scripts/train_body_measure.py var/body_scan/train2.npz
-var/body_scan/more/train_s1{0,1,2,3,4,5}.npz --hidden 128 --members 5
+var/body_scan/more/train_s1{0,1,2,3,4,5,6,7}.npz --hidden 128 --members 5
 --calibration var/body_scan/more/val_shifted_s5.npz``
 """
 
