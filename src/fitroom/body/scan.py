@@ -40,7 +40,7 @@ ZONE_OF_MEASUREMENT: dict[str, Zone] = {
 #: Girths compared between the front-only and the front+side model.
 CROSS_CHECKED: tuple[str, ...] = ("chest_cm", "waist_cm", "hip_cm")
 #: Front-only and front+side readings this many combined sds apart disagree. On the
-#: synthetic test bodies (tight clothes) 0.5-2.4% of girths pass this; loose clothes,
+#: synthetic test bodies (tight clothes) 0.3-2.7% of girths pass this; loose clothes,
 #: which widen the front silhouette more than the side one, pass it more often.
 DISAGREEMENT_Z = 2.0
 
