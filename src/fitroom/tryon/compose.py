@@ -151,7 +151,7 @@ def clothing_region(
     # ... but the old top may hang below them: that part goes too (inpainted from what
     # surrounds it, the trousers included), so it does not peek out under a shorter top.
     rows = np.arange(region.shape[0])[:, None]
-    region |= top_in_front(rgb, layout, below_hip=TOP_TAIL) & (rows >= hip_y)
+    region |= top_in_front(rgb, layout, skin, below_hip=TOP_TAIL) & (rows >= hip_y)
     region[: max(0, int(layout.chin_y))] = False
     return region
 
@@ -570,7 +570,8 @@ def try_on(
     grey = grey_region(person_rgb) if region is None and detect_agnostic else None
     agnostic = grey is not None
     # Skin-coloured pixels, once: the region and the occlusion both need them.
-    skin = None if agnostic else skin_like(person_rgb, skin_colour(person_rgb, layout))
+    tone = skin_colour(person_rgb, layout)
+    skin = None if agnostic else skin_like(person_rgb, tone)
     if grey is not None:
         region = grey
     elif region is None:
@@ -595,7 +596,7 @@ def try_on(
     inside = (
         _inside_sides(region, REGION_SIDE_MARGIN * layout.shoulder_width_px) if agnostic else region
     )
-    painted = paint_skin(canvas, inside, skin_mask(layout, shape), skin_colour(person_rgb, layout))
+    painted = paint_skin(canvas, inside, skin_mask(layout, shape), tone)
     timings["skin_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     g_rgb, g_alpha = warp_garment(garment, layout, shape, region if agnostic else None)

@@ -272,8 +272,7 @@ def segment_garment(
     # pixels: drop those within a few pixels of the outline that match the page.
     band_px = max(3, round(4 / scale))
     inner = cv2.erode(garment.astype(np.uint8), np.ones((2 * band_px + 1,) * 2, np.uint8)) > 0
-    full_lab = _lab(rgb)
-    full_delta = np.linalg.norm(full_lab - background_lab, axis=2)
+    full_delta = np.linalg.norm(_lab(rgb) - background_lab, axis=2)
     garment &= inner | (full_delta >= BACKGROUND_DELTA_E * 0.6)
     garment = _fill_holes(largest_component(garment))
     if shadow is not None and shadow.any():

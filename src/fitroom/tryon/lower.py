@@ -199,9 +199,10 @@ def try_on_lower(
     shape = (int(person_rgb.shape[0]), int(person_rgb.shape[1]))
     d = layout.shoulder_width_px
     waist_y = float(layout.hip_mid[1] - WAIST_ABOVE_HIP * d)
-    skin = skin_like(person_rgb, skin_colour(person_rgb, layout))
+    tone = skin_colour(person_rgb, layout)
+    skin = skin_like(person_rgb, tone)
     front = front_mask(person_rgb, layout, skin)
-    top = top_in_front(person_rgb, layout)
+    top = top_in_front(person_rgb, layout, skin)
     keep = front | top | arm_mask(layout, shape)
     region = lower_region(layout, waist_y, keep, skin)
     timings["region_ms"] = (time.perf_counter() - started) * 1000
@@ -209,7 +210,7 @@ def try_on_lower(
     canvas = fill_background(person_rgb, region, layout.person_mask > 0.5)
     timings["fill_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
-    painted = paint_skin(canvas, region, leg_mask(layout, shape), skin_colour(person_rgb, layout))
+    painted = paint_skin(canvas, region, leg_mask(layout, shape), tone)
     timings["skin_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     src, dst, _scale = lower_targets(garment, layout)

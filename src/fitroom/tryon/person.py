@@ -269,13 +269,17 @@ def _patch_colour(
 
 
 def top_in_front(
-    rgb: NDArray[np.uint8], layout: BodyLayout, below_hip: float = 0.1
+    rgb: NDArray[np.uint8],
+    layout: BodyLayout,
+    skin: NDArray[np.bool_],
+    below_hip: float = 0.1,
 ) -> NDArray[np.bool_]:
     """The shopper's top, from the shoulders to ``below_hip`` shoulder widths under the
     hip line: person pixels nearer the top's colour (on the chest) than the lower
     garment's (just under the hips, or on a thigh), in the piece that holds the chest
     (a patterned skirt's top-coloured spots are islands of their own). Without two
-    colours to tell apart, the non-skin person pixels above the hip line."""
+    colours to tell apart, the non-skin person pixels above the hip line. ``skin``: the
+    photo's skin-coloured pixels (``skin_like``), never part of the top."""
     d = layout.shoulder_width_px
     shape = rgb.shape[:2]
     shoulder_y = float(min(layout.shoulder_l[1], layout.shoulder_r[1]))
@@ -288,8 +292,7 @@ def top_in_front(
         return found_mask
     band_rgb = rgb[y0:y1]
     person = layout.person_mask[y0:y1] > 0.5
-    tone = skin_colour(rgb, layout)
-    skin = skin_like(band_rgb, tone)
+    band_skin = skin[y0:y1]
     chest = layout.shoulder_mid + 0.45 * (layout.hip_mid - layout.shoulder_mid)
     top = _patch_colour(rgb, chest, 0.1 * d)
     # The old lower garment: just below the hip line (shorts, skirts and trousers all
@@ -303,13 +306,13 @@ def top_in_front(
         row, column = int(probe[1]), int(probe[0])
         if colour is None or not (0 <= row < shape[0] and 0 <= column < shape[1]):
             continue
-        if not skin_like(rgb[row : row + 1, column : column + 1], tone)[0, 0]:
+        if not skin[row, column]:
             bottom = colour
             break
     if top is None or bottom is None or np.linalg.norm(top - bottom) < 20:
         # No second colour to tell them apart: the top ends at the hip line.
         stop = int(np.clip(hip_y, y0, y1)) - y0
-        found_mask[y0 : y0 + stop] = (person & ~skin)[:stop]
+        found_mask[y0 : y0 + stop] = (person & ~band_skin)[:stop]
         return found_mask
     # Nearest colour at half resolution (a mask; 4x less work), back to full size.
     half = band_rgb[::2, ::2].astype(np.float32)
@@ -322,7 +325,7 @@ def top_in_front(
         )
         > 0
     )
-    candidate = person & near_top & ~skin
+    candidate = person & near_top & ~band_skin
     candidate_u8 = cv2.morphologyEx(
         candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)
     )
