@@ -94,8 +94,52 @@ def accuracy(test_path: Path) -> str:
         "Mean absolute error in cm against the measurement taken on the mesh "
         "(ISO 8559-1 definitions in `fitroom.body.mesh_measure`). Targets: chest, waist, "
         "hip at most 1.5 cm (front+side) / 2.5 cm (front only), the others at most 2 cm.",
+        "",
+        cross_check_lines(data),
     ]
     return "\n".join(lines)
+
+
+def cross_check_lines(data: dict[str, np.ndarray]) -> str:
+    """Front+side bias per girth, and how often the scan's views cross-check
+    (``fitroom.body.scan.disagreeing_girths``) fires on these tight-clothed bodies."""
+    from fitroom.body.scan import CROSS_CHECKED, BodyMeasurement, disagreeing_girths
+
+    both_model, front_model = load_measurement_model("front_side"), load_measurement_model("front")
+    index = gate_passed(data, "front_side")
+    columns = [MEASUREMENTS.index(name) for name in CROSS_CHECKED]
+    parts = []
+    for hidden, label in (((False, False), "height, weight, sex"), ((True, True), "height only")):
+        both_in, truth_cm, heights_cm = scan_rows(data, index, "front_side", hidden=(hidden,))
+        front_in, _, _ = scan_rows(data, index, "front", hidden=(hidden,))
+        both_cm, both_sd = both_model.predict(both_in, heights_cm)
+        front_cm, front_sd = front_model.predict(front_in, heights_cm)
+        flagged: Counter[str] = Counter()
+        for row in range(len(index)):
+            both = {
+                n: BodyMeasurement(both_cm[row, c], both_sd[row, c], "photo")
+                for n, c in zip(CROSS_CHECKED, columns, strict=True)
+            }
+            alone = {
+                n: BodyMeasurement(front_cm[row, c], front_sd[row, c], "photo")
+                for n, c in zip(CROSS_CHECKED, columns, strict=True)
+            }
+            flagged.update(disagreeing_girths(both, alone))
+        bias = (both_cm - truth_cm).mean(axis=0)
+        parts.append(
+            f"- {label}: front+side bias (mean signed error) "
+            + ", ".join(
+                f"{n.removesuffix('_cm')} {bias[c]:+.2f} cm"
+                for n, c in zip(CROSS_CHECKED, columns, strict=True)
+            )
+            + "; the views' cross-check flags "
+            + ", ".join(
+                f"{n.removesuffix('_cm')} {100 * flagged[n] / len(index):.1f}%"
+                for n in CROSS_CHECKED
+            )
+            + f" of the {len(index)} bodies"
+        )
+    return "\n".join(parts)
 
 
 def _jpeg_bytes(rgb: np.ndarray, quality: int = 92) -> bytes:

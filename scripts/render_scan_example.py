@@ -40,9 +40,10 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     params = sample_body_params(rng, 1)
+    # The front photo's pose is the reference scan pose, so its mesh is measured too.
     front_mesh = build_meshes(params, "scan", 40.0, 0.25)[0]
     side_mesh = build_meshes(params, "scan", 6.0, 0.12)[0]
-    truth = measure_mesh(build_meshes(params, "scan", 40.0, 0.25)[0])
+    truth = measure_mesh(front_mesh)
     scene = dataclasses.replace(sample_scene(rng), jpeg_quality=None, downscale=1.0)
     front = render_view(front_mesh, "front", scene).image_rgb
     side = render_view(side_mesh, "side", scene).image_rgb

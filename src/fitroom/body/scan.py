@@ -120,31 +120,37 @@ class ScanResult:
         }
 
 
-def views_disagree(
+def disagreeing_girths(
     front_side: Mapping[str, BodyMeasurement], front_only: Mapping[str, BodyMeasurement]
 ) -> list[str]:
-    """Warnings for the girths whose front-only reading is more than ``DISAGREEMENT_Z``
-    combined standard deviations from the front+side one (worst first).
-
-    The front+side figures stay the answer; the warning says the photos disagree and
-    the likely cause, so a shopper in loose clothes knows what to change.
-    """
+    """The girths (of ``CROSS_CHECKED``) whose front-only reading is more than
+    ``DISAGREEMENT_Z`` combined standard deviations from the front+side one, worst
+    first."""
     found = []
     for name in CROSS_CHECKED:
         both, alone = front_side[name], front_only[name]
         spread = float(np.hypot(both.plus_minus_cm, alone.plus_minus_cm))
         z = abs(alone.value_cm - both.value_cm) / spread
         if z > DISAGREEMENT_Z:
-            found.append((z, name, alone.value_cm, both.value_cm))
-    warnings = []
-    for _, name, alone_cm, both_cm in sorted(found, reverse=True):
-        label = name.removesuffix("_cm")
-        warnings.append(
-            f"the front photo alone gives a {label} of {alone_cm:.0f} cm and both photos "
-            f"{both_cm:.0f} cm: loose or bulky clothes often cause this; for tighter "
-            "figures, scan again in fitted clothes"
-        )
-    return warnings
+            found.append((z, name))
+    return [name for _, name in sorted(found, reverse=True)]
+
+
+def views_disagree(
+    front_side: Mapping[str, BodyMeasurement], front_only: Mapping[str, BodyMeasurement]
+) -> list[str]:
+    """A warning per girth of ``disagreeing_girths``, worst first.
+
+    The front+side figures stay the answer; the warning says the photos disagree and
+    the likely cause, so a shopper in loose clothes knows what to change.
+    """
+    return [
+        f"the front photo alone gives a {name.removesuffix('_cm')} of "
+        f"{front_only[name].value_cm:.0f} cm and both photos {front_side[name].value_cm:.0f} "
+        "cm: loose or bulky clothes often cause this; for tighter figures, scan again in "
+        "fitted clothes"
+        for name in disagreeing_girths(front_side, front_only)
+    ]
 
 
 @dataclass
