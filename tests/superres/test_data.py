@@ -70,3 +70,18 @@ def test_patches_are_aligned_and_seeded() -> None:
         again = bicubic_degrade(hr_u8, 2).astype(float) / 255
         inner = np.abs(again[2:-2, 2:-2] - lr[i].transpose(1, 2, 0)[2:-2, 2:-2])
         assert inner.max() < 2 / 255
+
+
+def test_crops_transformed_by_torch_equal_the_numpy_batch() -> None:
+    import torch
+
+    from fitroom.superres.train import crops_to_tensors
+
+    rng = np.random.default_rng(1)
+    hr = rng.integers(0, 256, size=(40, 36, 3), dtype=np.uint8)
+    pair = ImagePair("x", hr, bicubic_degrade(hr, 2))
+    lr_np, hr_np = PatchSampler([pair], 2, lr_patch_px=6, seed=3).sample(32)
+    crops = PatchSampler([pair], 2, lr_patch_px=6, seed=3).sample_crops(32)
+    assert len(crops.groups()) > 4  # several of the eight transforms occur
+    lr_t, hr_t = crops_to_tensors(crops, torch.device("cpu"))
+    assert np.array_equal(lr_np, lr_t.numpy()) and np.array_equal(hr_np, hr_t.numpy())

@@ -110,3 +110,55 @@ def test_growing_a_net_starts_where_the_smaller_one_was(tmp_path: Path) -> None:
     with torch.inference_mode():
         torch.testing.assert_close(grown(x), small(x), rtol=0, atol=1e-6)
     assert torch.count_nonzero(grown.body[3].conv1.weight) > 0  # new blocks still learn
+
+
+def test_schedule_minutes_spans_a_time_budget() -> None:
+    cfg = TrainConfig(
+        "fitsr", 2, [], "x", steps=10**9, learning_rate=1e-3, warmup_steps=10, schedule_minutes=4.0
+    )
+    assert learning_rate_at(5, cfg, elapsed_minutes=3.0) == pytest.approx(6e-4)  # warm-up
+    assert learning_rate_at(50, cfg, elapsed_minutes=2.0) == pytest.approx((1e-3 + 1e-5) / 2)
+    assert learning_rate_at(50, cfg, elapsed_minutes=9.0) == pytest.approx(1e-5)
+
+
+def test_a_time_budget_stops_the_run(image_dir: Path, tmp_path: Path) -> None:
+    cfg = config(image_dir, tmp_path / "timed", steps=10**9)
+    cfg.schedule_minutes = 0.02  # 1.2 s
+    result = train(cfg)
+    assert 0 < result.steps_done < 10**9
+    assert not result.stopped_by_deadline
+
+
+def test_distilling_from_a_copy_of_itself_changes_nothing(image_dir: Path, tmp_path: Path) -> None:
+    """With the whole loss on a teacher equal to the student, every gradient is zero."""
+    start = train(config(image_dir, tmp_path / "start", steps=3))
+    cfg = config(image_dir, tmp_path / "taught", steps=4)
+    cfg.init_from = str(start.weights_path)
+    cfg.teacher_model, cfg.teacher_from = "fitsr", str(start.weights_path)
+    cfg.teacher_hyper_parameters = {"blocks": 1, "features": 4}
+    cfg.teacher_weight = 1.0
+    taught = weights(train(cfg).weights_path)
+    before = weights(start.weights_path)
+    assert all(torch.equal(before[k], taught[k]) for k in before)
+
+    cfg.out_dir, cfg.teacher_weight = str(tmp_path / "half"), 0.5  # the truth still pulls
+    half = weights(train(cfg).weights_path)
+    assert not all(torch.equal(before[k], half[k]) for k in before)
+
+
+def test_impossible_settings_are_refused(image_dir: Path, tmp_path: Path) -> None:
+    from fitroom.errors import InputError
+
+    cases = {
+        "teacher_weight must be in": {"teacher_weight": 1.5},
+        "needs both": {"teacher_model": "fitsr"},
+        "schedule_minutes must be positive": {"schedule_minutes": 0.0},
+    }
+    if not torch.cuda.is_available():
+        cases["no CUDA GPU"] = {"device": "cuda"}
+    for message, changes in cases.items():
+        cfg = config(image_dir, tmp_path / "refused")
+        for name, value in changes.items():
+            setattr(cfg, name, value)
+        with pytest.raises(InputError, match=message):
+            train(cfg)

@@ -67,6 +67,20 @@ def train_command(
     loss: Annotated[
         str, typer.Option(help="l1 | l2 | l1-luma | l2-luma (YCbCr, chroma weighted 0.25).")
     ] = "l1",
+    device: Annotated[str, typer.Option(help="torch device: cpu, or cuda on a GPU.")] = "cpu",
+    schedule_minutes: Annotated[
+        float | None,
+        typer.Option(help="Spread the LR schedule over this many minutes instead of --steps."),
+    ] = None,
+    teacher: Annotated[
+        Path | None, typer.Option(help="Distil from this teacher's weights (model.pt).")
+    ] = None,
+    teacher_model: Annotated[str, typer.Option(help="The teacher's model name.")] = "fitsr",
+    teacher_blocks: Annotated[int | None, typer.Option(help="Teacher fitsr: blocks.")] = None,
+    teacher_features: Annotated[int | None, typer.Option(help="Teacher fitsr: channels.")] = None,
+    teacher_weight: Annotated[
+        float, typer.Option(help="Share of the loss against the teacher's output, 0-1.")
+    ] = 0.5,
 ) -> None:
     """Train a model on random patches (flips, rotations); writes OUT/model.pt + config."""
     from fitroom.superres.train import TrainConfig, TrainProgress, train
@@ -76,6 +90,11 @@ def train_command(
         hyper["blocks"] = blocks
     if features is not None:
         hyper["features"] = features
+    teacher_hyper: dict[str, Any] = {}
+    if teacher_blocks is not None:
+        teacher_hyper["blocks"] = teacher_blocks
+    if teacher_features is not None:
+        teacher_hyper["features"] = teacher_features
     config = TrainConfig(
         model=model,
         scale=scale,
@@ -94,6 +113,12 @@ def train_command(
         init_from=str(init) if init else None,
         hyper_parameters=hyper,
         loss=loss,
+        device=device,
+        schedule_minutes=schedule_minutes,
+        teacher_model=teacher_model if teacher else None,
+        teacher_hyper_parameters=teacher_hyper,
+        teacher_from=str(teacher) if teacher else None,
+        teacher_weight=teacher_weight,
     )
     interactive = sys.stderr.isatty()
     last_val: list[float] = []

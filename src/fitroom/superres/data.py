@@ -160,6 +160,30 @@ def make_pairs(paths: list[Path], scale: int) -> list[ImagePair]:
     return pairs
 
 
+@dataclass(frozen=True)
+class PatchCrops:
+    """Aligned uint8 crops, N x h x w x 3, with the transform each one is due.
+
+    Patch ``i`` is to be rotated ``rotations[i]`` quarter turns (``numpy.rot90`` on
+    its two image axes), then mirrored left-right where ``flips[i]``.
+    """
+
+    lr: NDArray[np.uint8]
+    hr: NDArray[np.uint8]
+    rotations: NDArray[np.int64]
+    flips: NDArray[np.bool_]
+
+    def groups(self) -> list[tuple[int, bool, NDArray[np.int64]]]:
+        """(quarter turns, flip, indices of the patches due that transform), non-empty."""
+        out = []
+        for rotations in range(4):
+            for flip in (False, True):
+                members = np.flatnonzero((self.rotations == rotations) & (self.flips == flip))
+                if members.size:
+                    out.append((rotations, flip, members))
+        return out
+
+
 class PatchSampler:
     """Random aligned LR/HR patches with the 8 flips/rotations (dihedral group).
 
@@ -183,25 +207,41 @@ class PatchSampler:
         self.rng = np.random.default_rng(seed)
 
     def sample(self, batch_size: int) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-        """A batch as float32 N x 3 x h x w in [0, 1]: (lr, hr)."""
+        """A batch as float32 N x 3 x h x w in [0, 1]: (lr, hr), flips and rotations applied."""
+        crops = self.sample_crops(batch_size)
+        lr_batch, hr_batch = crops.lr.copy(), crops.hr.copy()
+        for rotations, flip, members in crops.groups():
+            lr_group = np.rot90(crops.lr[members], rotations, axes=(1, 2))
+            hr_group = np.rot90(crops.hr[members], rotations, axes=(1, 2))
+            if flip:
+                lr_group, hr_group = lr_group[:, :, ::-1], hr_group[:, :, ::-1]
+            lr_batch[members], hr_batch[members] = lr_group, hr_group
+        return (
+            np.divide(lr_batch.transpose(0, 3, 1, 2), 255.0, dtype=np.float32),
+            np.divide(hr_batch.transpose(0, 3, 1, 2), 255.0, dtype=np.float32),
+        )
+
+    def sample_crops(self, batch_size: int) -> PatchCrops:
+        """A batch of aligned crops, still untransformed, and each one's flip and rotation.
+
+        Copying plain crops is fast; the eight flips/rotations can then be applied by
+        whoever holds the batch (numpy in :meth:`sample`, torch on a GPU in training).
+        """
         size, s = self.lr_patch_px, self.scale
-        lr_batch = np.empty((batch_size, 3, size, size), dtype=np.float32)
-        hr_batch = np.empty((batch_size, 3, size * s, size * s), dtype=np.float32)
+        lr_batch = np.empty((batch_size, size, size, 3), dtype=np.uint8)
+        hr_batch = np.empty((batch_size, size * s, size * s, 3), dtype=np.uint8)
+        rotations = np.zeros(batch_size, dtype=np.int64)
+        flips = np.zeros(batch_size, dtype=np.bool_)
         choices = self.rng.choice(len(self.pairs), size=batch_size, p=self.probabilities)
         for i, index in enumerate(choices):
             pair = self.pairs[int(index)]
             top = int(self.rng.integers(0, pair.lr.shape[0] - size + 1))
             left = int(self.rng.integers(0, pair.lr.shape[1] - size + 1))
-            lr = pair.lr[top : top + size, left : left + size]
-            hr = pair.hr[top * s : (top + size) * s, left * s : (left + size) * s]
-            rotations = int(self.rng.integers(0, 4))
-            flip = bool(self.rng.integers(0, 2))
-            lr, hr = np.rot90(lr, rotations), np.rot90(hr, rotations)
-            if flip:
-                lr, hr = lr[:, ::-1], hr[:, ::-1]
-            lr_batch[i] = lr.transpose(2, 0, 1) / 255.0
-            hr_batch[i] = hr.transpose(2, 0, 1) / 255.0
-        return lr_batch, hr_batch
+            lr_batch[i] = pair.lr[top : top + size, left : left + size]
+            hr_batch[i] = pair.hr[top * s : (top + size) * s, left * s : (left + size) * s]
+            rotations[i] = int(self.rng.integers(0, 4))
+            flips[i] = bool(self.rng.integers(0, 2))
+        return PatchCrops(lr_batch, hr_batch, rotations, flips)
 
     def state(self) -> dict[str, Any]:
         """The generator's state, saved in checkpoints so ``--resume`` continues exactly."""

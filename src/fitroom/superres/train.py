@@ -1,18 +1,28 @@
 """Training of SR networks on random patches: L1 (or L2) loss, Adam, warm-up + cosine.
 
-Deterministic for a given ``seed`` and step count (one seeded patch sampler, seeded
-torch, deterministic kernels; CPU). The learning rate is a function of the step only,
+Deterministic for a given ``seed`` and step count on a CPU (one seeded patch sampler,
+seeded torch, deterministic kernels). The learning rate is a function of the step only,
 so a run resumed from a checkpoint follows the same curve as an uninterrupted one.
 ``max_minutes`` is a wall-clock guard: the run stops and saves when it is reached,
 even before ``steps`` (the result then depends on machine speed, and says so).
+
+Two options exist for a lent GPU (``device="cuda"``), where the step rate is not
+known in advance: ``schedule_minutes`` makes the learning-rate schedule span a
+wall-clock budget instead of a step count (the steps done are recorded; such a run is
+not step-for-step reproducible), and patches are prepared by a background thread so
+the GPU does not wait for numpy. ``teacher_from`` distils from a stronger network
+(:mod:`fitroom.compress.distill` explains the loss).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +32,7 @@ import torch
 from torch import nn
 
 from fitroom.errors import InputError
-from fitroom.superres.data import ImagePair, PatchSampler, list_images, make_pairs
+from fitroom.superres.data import ImagePair, PatchCrops, PatchSampler, list_images, make_pairs
 from fitroom.superres.metrics import psnr_y
 from fitroom.superres.models import ResidualBlock, build_model, count_parameters
 
@@ -50,6 +60,12 @@ class TrainConfig:
     init_from: str | None = None
     hyper_parameters: dict[str, Any] = field(default_factory=dict)
     loss: str = "l1"
+    device: str = "cpu"
+    schedule_minutes: float | None = None
+    teacher_model: str | None = None
+    teacher_hyper_parameters: dict[str, Any] = field(default_factory=dict)
+    teacher_from: str | None = None
+    teacher_weight: float = 0.5
 
 
 @dataclass
@@ -77,12 +93,21 @@ class TrainResult:
     history: list[dict[str, float]]
 
 
-def learning_rate_at(step: int, config: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay to ``final_lr_fraction`` of the peak at ``steps``."""
+def learning_rate_at(step: int, config: TrainConfig, elapsed_minutes: float = 0.0) -> float:
+    """Linear warm-up, then cosine decay to ``final_lr_fraction`` of the peak at ``steps``.
+
+    With ``schedule_minutes`` the decay spans that wall-clock budget instead (the
+    warm-up still counts steps).
+    """
     peak = config.learning_rate
     if step < config.warmup_steps:
         return peak * (step + 1) / config.warmup_steps
-    progress = min(1.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps))
+    if config.schedule_minutes is not None:
+        progress = min(1.0, elapsed_minutes / config.schedule_minutes)
+    else:
+        progress = min(
+            1.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+        )
     floor = peak * config.final_lr_fraction
     return floor + (peak - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
@@ -123,9 +148,12 @@ def make_loss(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     weights = torch.tensor([1.0, CHROMA_WEIGHT, CHROMA_WEIGHT]).view(1, 3, 1, 1)
 
     def luma_weighted(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        difference = torch.einsum("kc,nchw->nkhw", _YCBCR, prediction - target)
+        to_ycbcr, plane_weights = _YCBCR.to(prediction.device), weights.to(prediction.device)
+        difference = torch.einsum("kc,nchw->nkhw", to_ycbcr, prediction - target)
         per_plane: torch.Tensor = distance(difference, torch.zeros_like(difference))
-        value: torch.Tensor = (per_plane * weights).sum(dim=1).mean() / float(weights.sum())
+        value: torch.Tensor = (per_plane * plane_weights).sum(dim=1).mean() / float(
+            plane_weights.sum()
+        )
         return value
 
     return luma_weighted
@@ -147,10 +175,11 @@ def split_holdout(paths: list[Path], holdout: int) -> tuple[list[Path], list[Pat
 def validate(model: nn.Module, pairs: list[ImagePair], scale: int) -> float:
     """Mean PSNR (Y, border of ``scale`` shaved) of the model on whole validation images."""
     model.eval()
+    device = next(model.parameters()).device
     scores = []
     for pair in pairs:
         lr = torch.from_numpy(pair.lr.transpose(2, 0, 1).copy()).float()[None] / 255.0
-        sr = model(lr).clamp(0.0, 1.0)[0].permute(1, 2, 0).numpy()
+        sr = model(lr.to(device)).clamp(0.0, 1.0)[0].permute(1, 2, 0).cpu().numpy()
         sr_u8 = np.round(sr * 255.0).astype(np.uint8)
         scores.append(psnr_y(sr_u8, pair.hr, shave_px=scale))
     model.train()
@@ -186,6 +215,68 @@ def _load_matching(model: nn.Module, path: Path) -> int:
     return len(matched)
 
 
+def _check_config(config: TrainConfig) -> torch.device:
+    """Refuse settings that cannot work, before any data is loaded; return the device."""
+    if config.schedule_minutes is not None and config.schedule_minutes <= 0:
+        raise InputError(f"schedule_minutes must be positive; got {config.schedule_minutes}")
+    if not 0.0 <= config.teacher_weight <= 1.0:
+        raise InputError(f"teacher_weight must be in [0, 1]; got {config.teacher_weight}")
+    if (config.teacher_from is None) != (config.teacher_model is None):
+        raise InputError("a teacher needs both its model name and its weights (teacher_from)")
+    try:
+        device = torch.device(config.device)
+    except RuntimeError as error:
+        raise InputError(f"unknown device {config.device!r}: {error}") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device {config.device!r} asked for, but torch sees no CUDA GPU")
+    return device
+
+
+def _batches(sampler: PatchSampler, batch_size: int, prefetch: bool) -> Iterator[PatchCrops]:
+    """Endless batches of crops; with ``prefetch`` a daemon thread prepares them ahead.
+
+    The thread is the only consumer of the sampler's generator, so the batches come
+    in the same order either way (a checkpoint's sampler state is then a few batches
+    ahead of the step it was saved at).
+    """
+    if not prefetch:
+        while True:
+            yield sampler.sample_crops(batch_size)
+    ready: queue.Queue[PatchCrops] = queue.Queue(8)
+
+    def produce() -> None:
+        while True:
+            ready.put(sampler.sample_crops(batch_size))
+
+    threading.Thread(target=produce, daemon=True, name="sr-patches").start()
+    while True:
+        yield ready.get()
+
+
+def crops_to_tensors(crops: PatchCrops, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(lr, hr) float N x 3 x h x w in [0, 1] on ``device``, each crop flipped/rotated.
+
+    Equal to :meth:`PatchSampler.sample` for the same crops; the uint8 crops travel to
+    the device and are transformed there, a few batched ops instead of a strided copy
+    per patch.
+    """
+    out = []
+    for images in (crops.lr, crops.hr):
+        batch = torch.from_numpy(images).to(device, non_blocking=True).permute(0, 3, 1, 2)
+        batch = batch.float().div_(255.0)
+        transformed = batch.clone()
+        for rotations, flip, members in crops.groups():
+            index = torch.from_numpy(members).to(device)
+            group = torch.rot90(batch[index], rotations, dims=(2, 3))
+            transformed[index] = group.flip(3) if flip else group
+        out.append(transformed.contiguous())
+    return out[0], out[1]
+
+
+def _cpu_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {name: value.detach().cpu() for name, value in model.state_dict().items()}
+
+
 def train(
     config: TrainConfig,
     resume: bool = False,
@@ -200,9 +291,16 @@ def train(
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_path = out_dir / "last.pt"
+    device = _check_config(config)
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    torch.use_deterministic_algorithms(True)
+    if device.type == "cuda":
+        # cuBLAS is deterministic only with a fixed workspace; some CUDA kernels have
+        # no deterministic form, so they warn instead of stopping the run.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    else:
+        torch.use_deterministic_algorithms(True)
 
     paths: list[Path] = []
     for folder in config.data_dirs:
@@ -233,6 +331,19 @@ def train(
         raise InputError(f"--resume: no checkpoint at {checkpoint_path}")
     elif config.init_from:
         _load_matching(model, Path(config.init_from))
+    model.to(device)
+    for state in optimizer.state.values():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor) and key != "step":
+                state[key] = value.to(device)
+    teacher: nn.Module | None = None
+    if config.teacher_model is not None and config.teacher_from is not None:
+        teacher = build_model(config.teacher_model, config.scale, **config.teacher_hyper_parameters)
+        loaded = torch.load(config.teacher_from, map_location="cpu", weights_only=True)
+        teacher.load_state_dict(loaded.get("model", loaded))
+        teacher.to(device).eval()
+        for parameter in teacher.parameters():
+            parameter.requires_grad_(False)
 
     def minutes_now() -> float:
         return prior_minutes + (time.monotonic() - started) / 60.0
@@ -240,7 +351,7 @@ def train(
     def save_checkpoint() -> None:
         _save_atomic(
             {
-                "model": model.state_dict(),
+                "model": _cpu_state(model),
                 "optimizer": optimizer.state_dict(),
                 "sampler": sampler.state(),
                 "torch_rng": torch.get_rng_state(),
@@ -253,6 +364,7 @@ def train(
         )
 
     loss_fn = make_loss(config.loss)
+    batches = _batches(sampler, config.batch_size, prefetch=device.type != "cpu")
     model.train()
     last_checkpoint = time.monotonic()
     running_loss = 0.0
@@ -264,12 +376,20 @@ def train(
         ):
             stopped_by_deadline = True
             break
-        lr_now = learning_rate_at(step, config)
+        if config.schedule_minutes is not None and minutes_now() >= config.schedule_minutes:
+            break
+        lr_now = learning_rate_at(step, config, minutes_now())
         for group in optimizer.param_groups:
             group["lr"] = lr_now
-        lr_batch, hr_batch = sampler.sample(config.batch_size)
-        prediction = model(torch.from_numpy(lr_batch))
-        loss = loss_fn(prediction, torch.from_numpy(hr_batch))
+        lr_batch, hr_batch = crops_to_tensors(next(batches), device)
+        prediction = model(lr_batch)
+        loss = loss_fn(prediction, hr_batch)
+        if teacher is not None and config.teacher_weight > 0.0:
+            with torch.no_grad():
+                taught = teacher(lr_batch)
+            loss = (1.0 - config.teacher_weight) * loss + config.teacher_weight * loss_fn(
+                prediction, taught
+            )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
@@ -307,7 +427,7 @@ def train(
         )
     save_checkpoint()
     weights_path = out_dir / "model.pt"
-    _save_atomic(model.state_dict(), weights_path)
+    _save_atomic(_cpu_state(model), weights_path)
     config_path = out_dir / "config.json"
     config_path.write_text(
         json.dumps(
