@@ -11,6 +11,11 @@ with ``ok_*`` false and the reason counted.
 ``--split test`` draws what training never sees: other seeds, arm angles outside the
 training range, cameras lower/higher and further away, stronger lights.
 
+``--loose-top-share P`` dresses that share of the bodies in a loose top
+(``fitroom.body.clothing``: a shell 1-5 cm off the body, hanging from the chest, in the
+top's colour) over the painted tight clothes; the targets stay the body's own girths.
+The default 0 leaves every earlier command's output unchanged.
+
 Run: ``python scripts/make_body_scan_data.py --bodies 2000 --seed 3 --out var/body_scan/train2.npz``
 
 The shipped models' data (each ``config.json`` lists it): that file, ``--bodies 1500``
@@ -33,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from fitroom.body.anny_model import BodyMesh, build_meshes, sample_body_params
+from fitroom.body.clothing import loose_top_prop, sample_loose_top
 from fitroom.body.features import view_features
 from fitroom.body.measure_model import MEASUREMENTS
 from fitroom.body.mesh_measure import measure_mesh
@@ -119,13 +125,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--split", choices=("train", "test"), default="train")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--loose-top-share", type=float, default=0.0)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()
     rows: dict[str, list[object]] = {
         k: [] for k in ("front", "side", "ok_front", "ok_front_side", "height_cm", "weight_kg")
     }
-    rows.update({"sex": [], "targets_cm": [], "arm_deg": []})
+    rows.update({"sex": [], "targets_cm": [], "arm_deg": [], "loose_top": []})
     outcomes: Counter[str] = Counter()
     feature_size = 0
     params = sample_body_params(rng, args.bodies)
@@ -147,12 +154,18 @@ def main() -> None:
         ):
             truth = measure_mesh(reference)
             hair = hair_props(front_mesh, rng)
+            loose = None
+            if args.loose_top_share > 0 and rng.random() < args.loose_top_share:
+                loose = sample_loose_top(rng)
             features = {}
             for view, mesh in (("front", front_mesh), ("side", side_mesh)):
                 scene = sample_scene(rng)
                 if args.split == "test":
                     scene = test_scene(scene, rng)
-                rendered = render_view(mesh, view, scene, hair)
+                props = hair
+                if loose is not None:
+                    props = (*hair, loose_top_prop(mesh, loose, scene.top_rgb))
+                rendered = render_view(mesh, view, scene, props)
                 vector, outcome = observe_view(rendered.image_rgb, view)
                 outcomes[f"{view}:{outcome}"] += 1
                 features[view] = vector
@@ -169,6 +182,7 @@ def main() -> None:
             rows["sex"].append(body.sex)
             rows["targets_cm"].append([getattr(truth, name) for name in MEASUREMENTS])
             rows["arm_deg"].append(arms)
+            rows["loose_top"].append(loose is not None)
         done = min(start + BATCH, args.bodies)
         rate = done / (time.perf_counter() - started)
         print(f"{done}/{args.bodies} bodies, {rate:.2f}/s, {dict(outcomes)}", flush=True)
@@ -183,11 +197,13 @@ def main() -> None:
         "sex": np.array(rows["sex"], dtype="<U6"),
         "targets_cm": np.array(rows["targets_cm"], dtype=np.float64),
         "arm_deg": np.array(rows["arm_deg"], dtype=np.float64),
+        "loose_top": np.array(rows["loose_top"], dtype=bool),
     }
     meta = {
         "bodies": args.bodies,
         "seed": args.seed,
         "split": args.split,
+        "loose_top_share": args.loose_top_share,
         "gate_outcomes": dict(outcomes),
         "minutes": round((time.perf_counter() - started) / 60, 1),
         "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),

@@ -1,0 +1,136 @@
+"""Loose tops for synthetic scans: the shell's geometry has known answers on simple bodies."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from fitroom.body.clothing import LooseTop, loose_top_prop, polar_radius, sample_loose_top
+from fitroom.body.render import Scene, render_view
+from fitroom.errors import InputError
+from tests.body.conftest import as_body_mesh, prism
+
+SEGMENTS = 96
+
+
+def circle(radius_m: float, count: int = SEGMENTS) -> np.ndarray:
+    angles = np.linspace(0.0, 2 * math.pi, count, endpoint=False)
+    return np.column_stack([radius_m * np.cos(angles), radius_m * np.sin(angles)])
+
+
+def torso_body(bust_radius_m: float | None = None):  # type: ignore[no-untyped-def]
+    """A 15 cm-radius column from 0.9 to 1.5 m (hips at 1.0, shoulders at 1.45), with
+    optionally a wider band (the bust) from 1.25 to 1.33 m; the vertices sit in rings
+    every centimetre so every level has its own section."""
+    rings = []
+    for y in np.arange(0.90, 1.505, 0.01):
+        radius = bust_radius_m if bust_radius_m and 1.25 <= y <= 1.33 else 0.15
+        outline = circle(radius)
+        rings.append(np.column_stack([outline[:, 0], np.full(len(outline), y), outline[:, 1]]))
+    vertices = np.vstack(rings)
+    _, faces = prism(circle(0.15), 0.9, 1.5)  # faces are not used by the shell
+    mesh = as_body_mesh(vertices, faces[faces.max(axis=1) < len(vertices)])
+    keys = {
+        "upperleg01.L": np.array([0.08, 1.0, 0.0]),
+        "upperleg01.R": np.array([-0.08, 1.0, 0.0]),
+        "upperarm01.L": np.array([0.18, 1.45, 0.0]),
+        "upperarm01.R": np.array([-0.18, 1.45, 0.0]),
+    }
+    return replace(mesh, keypoints_m=keys)
+
+
+def ring_radii(prop, y_m: float) -> np.ndarray:  # type: ignore[no-untyped-def]
+    at_level = prop.vertices_m[np.abs(prop.vertices_m[:, 1] - y_m) < 0.011]
+    assert len(at_level) >= 48
+    return np.linalg.norm(at_level[:, [0, 2]], axis=1)
+
+
+def test_polar_radius_of_a_square() -> None:
+    square = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+    angles = np.array([0.0, math.pi / 4, math.pi / 2, math.pi])
+    assert polar_radius(square, np.zeros(2), angles) == pytest.approx([1, math.sqrt(2), 1, 1])
+    off_centre = polar_radius(square, np.array([0.5, 0.0]), angles)
+    assert off_centre == pytest.approx([0.5, math.sqrt(0.5), 1.0, 1.5])
+
+
+def test_a_plain_shirt_stands_off_by_its_ease_below_the_chest() -> None:
+    body = torso_body()
+    torso = np.ones(len(body.vertices_m), dtype=bool)
+    prop = loose_top_prop(body, LooseTop(0.03, 0.0, 0.0, 0.05), (200, 0, 0), torso)
+    # Rings from the shoulders (1.45 m) down to the hem (0.95 m).
+    assert prop.vertices_m[:, 1].max() == pytest.approx(1.45)
+    assert prop.vertices_m[:, 1].min() == pytest.approx(0.95)
+    assert ring_radii(prop, 1.2) == pytest.approx(0.18, abs=1e-3)
+    # It lies on the shoulders: no ease at the top ring.
+    assert ring_radii(prop, 1.45) == pytest.approx(0.15, abs=1e-3)
+
+
+def test_the_shirt_falls_from_the_bust_in_front_and_behind_but_not_at_the_sides() -> None:
+    body = torso_body(bust_radius_m=0.20)
+    torso = np.ones(len(body.vertices_m), dtype=bool)
+    prop = loose_top_prop(body, LooseTop(0.02, 0.0, 1.0, 0.05), (200, 0, 0), torso)
+    waist = prop.vertices_m[np.abs(prop.vertices_m[:, 1] - 1.1) < 0.011]
+    front = waist[np.argmax(waist[:, 2])]
+    side = waist[np.argmin(np.abs(waist[:, 2]) - waist[:, 0])]  # straight out to +x
+    assert front[2] == pytest.approx(0.22, abs=2e-3)  # the bust's 20 cm + 2 cm ease
+    assert side[0] == pytest.approx(0.17, abs=2e-3)  # the body's 15 cm + 2 cm ease
+
+
+def test_flare_grows_towards_the_hem_and_faces_point_outward() -> None:
+    body = torso_body()
+    torso = np.ones(len(body.vertices_m), dtype=bool)
+    prop = loose_top_prop(body, LooseTop(0.0, 0.04, 0.0, 0.05), (0, 0, 200), torso)
+    radii = [float(ring_radii(prop, y).mean()) for y in (1.3, 1.1, 0.95)]
+    assert radii[0] < radii[1] < radii[2] == pytest.approx(0.19, abs=1e-3)
+    triangles = prop.vertices_m[prop.faces]
+    normals = np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0])
+    outward = triangles.mean(axis=1)
+    outward[:, 1] = 0.0
+    assert (np.einsum("ij,ij->i", normals, outward) > 0).all()
+
+
+def test_a_loose_top_widens_the_rendered_silhouette() -> None:
+    body = torso_body()
+    torso = np.ones(len(body.vertices_m), dtype=bool)
+    column_v, column_f = prism(circle(0.15), 0.9, 1.5)
+    column = replace(body, vertices_m=column_v, faces=column_f)
+    scene = Scene(distance_m=2.0, camera_height_m=1.2, focal_length_px=800.0)
+    prop = loose_top_prop(body, LooseTop(0.04, 0.0, 0.0, 0.05), (200, 0, 0), torso)
+    plain = render_view(column, "front", scene).mask
+    dressed = render_view(column, "front", scene, (prop,)).mask
+    row = scene.height_px // 2 + round(800.0 * (1.2 - 1.15) / 2.0)  # y = 1.15 m
+    widths = plain[row].sum(), dressed[row].sum()
+    # 8 cm more across, seen from about 2 m: 800 px x 0.08 / 2 = 32 px (perspective adds a few).
+    assert 28 <= widths[1] - widths[0] <= 40
+
+
+def test_sampled_tops_are_valid_and_bad_ones_are_refused() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        top = sample_loose_top(rng)
+        assert 0.01 <= top.ease_m <= 0.05 and 0.2 <= top.drape <= 0.9
+    with pytest.raises(InputError, match="drape"):
+        LooseTop(0.02, 0.0, 1.5, 0.0)
+    with pytest.raises(InputError, match="ease"):
+        LooseTop(0.3, 0.0, 0.5, 0.0)
+    body = torso_body()
+    with pytest.raises(InputError, match="torso mask"):
+        loose_top_prop(body, sample_loose_top(rng), (0, 0, 0), np.ones(3, dtype=bool))
+
+
+@pytest.mark.slow
+def test_anny_torso_mask_leaves_out_arms_and_legs() -> None:
+    from fitroom.body.anny_model import BodyParams, build_meshes
+    from fitroom.body.clothing import torso_vertex_mask
+
+    (body,) = build_meshes([BodyParams.average("female")], "scan", arm_abduction_deg=60.0)
+    torso = torso_vertex_mask()
+    keys = body.keypoints_m
+    points = body.vertices_m[torso]
+    # No torso vertex out along the arms (past the shoulder joints) or down the legs.
+    assert np.abs(points[:, 0]).max() < abs(keys["upperarm01.L"][0]) + 0.03
+    assert points[:, 1].min() > keys["lowerleg01.L"][1]
+    assert 3000 < torso.sum() < 9000
