@@ -79,8 +79,12 @@ def combine_scan_data(
     """Several scan-data files as one (arrays concatenated body-wise) and their metadata
     (one dict for one file, a list for several)."""
     metas = [json.loads(str(part["meta_json"])) for part in parts]
-    keys = [k for k in parts[0] if k != "meta_json"]
+    keys = [k for k in parts[0] if k != "meta_json" and all(k in part for part in parts)]
     data = {k: np.concatenate([part[k] for part in parts]) for k in keys}
+    # Files made before --loose-top-share have no loose_top array: nobody wore one.
+    data["loose_top"] = np.concatenate(
+        [part.get("loose_top", np.zeros(len(part["height_cm"]), dtype=bool)) for part in parts]
+    )
     return data, metas[0] if len(metas) == 1 else metas
 
 

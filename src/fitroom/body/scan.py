@@ -20,6 +20,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fitroom.body.features import LEVEL_FRACTIONS, ViewFeatures, run_containing, view_features
+from fitroom.body.loose_top import WARNING as LOOSE_TOP_WARNING
+from fitroom.body.loose_top import load_loose_top_detector
 from fitroom.body.measure_model import MEASUREMENTS, load_measurement_model, model_inputs
 from fitroom.errors import InputError
 from fitroom.sizing.estimate import check_sex
@@ -159,6 +161,7 @@ class ScanPipeline:
 
     estimator: PoseEstimator | None = None
     models_dir: Path | None = None
+    loose_top_dir: Path | None = None
     max_photo_pixels: int = DEFAULT_MAX_PHOTO_PIXELS
 
     def pose(self) -> PoseEstimator:
@@ -230,6 +233,11 @@ class ScanPipeline:
             # The front photo alone, as a cross-check of the two views.
             front_row = model_inputs(views[0].features.vector(), None, height, weight, checked_sex)
             warnings += views_disagree(measurements, self._measure(front_row, "front", height))
+        detector = load_loose_top_detector(variant, self.loose_top_dir)
+        if detector is not None:
+            plain_row = model_inputs(views[0].features.vector(), side_vector, height, None, None)
+            if bool(detector.flags(plain_row)[0]):
+                warnings.insert(0, LOOSE_TOP_WARNING)
         if variant == "front":
             warnings.append(
                 "no side photo: body depth is inferred from the front view, so girths are "
