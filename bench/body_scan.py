@@ -98,8 +98,27 @@ def accuracy(test_path: Path) -> str:
         "hip at most 1.5 cm (front+side) / 2.5 cm (front only), the others at most 2 cm.",
         "",
         cross_check_lines(data),
+        loose_top_line(data),
     ]
     return "\n".join(lines)
+
+
+def loose_top_line(data: dict[str, np.ndarray]) -> str:
+    """How often the loose-top detector (``fitroom.body.loose_top``) warns on these bodies."""
+    from fitroom.body.loose_top import load_loose_top_detector
+
+    parts = []
+    for variant in ("front_side", "front"):
+        detector = load_loose_top_detector(variant)
+        if detector is None:
+            return "- loose-top detector: none ships"
+        index = gate_passed(data, variant)
+        inputs, _, _ = scan_rows(data, index, variant, hidden=((True, True),))
+        parts.append(
+            f"{variant.replace('_', '+')} {100 * detector.flags(inputs).mean():.1f}% "
+            f"of {len(index)}"
+        )
+    return "- the loose-top warning is given to " + ", ".join(parts) + " bodies"
 
 
 def cross_check_lines(data: dict[str, np.ndarray]) -> str:

@@ -30,7 +30,7 @@ from train_body_measure import combine_scan_data
 
 #: Weight and sex hidden: the detector must work whatever the shopper typed.
 HIDDEN = ((True, True),)
-L2_GRID = (0.1, 1.0, 10.0, 100.0)
+L2_GRID = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0)
 
 
 def log_loss(p: np.ndarray, y: np.ndarray) -> float:

@@ -134,3 +134,33 @@ def test_anny_torso_mask_leaves_out_arms_and_legs() -> None:
     assert np.abs(points[:, 0]).max() < abs(keys["upperarm01.L"][0]) + 0.03
     assert points[:, 1].min() > keys["lowerleg01.L"][1]
     assert 3000 < torso.sum() < 9000
+
+
+@pytest.mark.slow
+def test_a_scan_in_a_loose_top_is_warned_about_and_the_same_body_in_tight_clothes_is_not() -> None:
+    import cv2
+
+    from fitroom.body.anny_model import BodyParams, build_meshes
+    from fitroom.body.loose_top import WARNING, load_loose_top_detector
+    from fitroom.body.scan import ScanPipeline
+
+    if load_loose_top_detector("front_side") is None:
+        pytest.skip("no loose-top detector ships")
+    params = BodyParams.average("female")
+    (front,) = build_meshes([params], "scan", arm_abduction_deg=45.0, stance_width_m=0.25)
+    (side,) = build_meshes([params], "scan", arm_abduction_deg=6.0, stance_width_m=0.12)
+    scene = Scene(top_rgb=(60, 90, 160))
+    top = LooseTop(0.04, 0.03, 0.8, 0.06)
+
+    def jpeg(mesh, view, dressed):  # type: ignore[no-untyped-def]
+        props = (loose_top_prop(mesh, top, scene.top_rgb),) if dressed else ()
+        rgb = render_view(mesh, view, scene, props).image_rgb
+        return cv2.imencode(".jpg", rgb[:, :, ::-1])[1].tobytes()
+
+    height_cm = 100 * (front.vertices_m[:, 1].max() - front.vertices_m[:, 1].min())
+    pipeline = ScanPipeline()
+    for dressed in (True, False):
+        result = pipeline(
+            jpeg(front, "front", dressed), jpeg(side, "side", dressed), height_cm, sex="female"
+        )
+        assert (WARNING in result.warnings) is dressed

@@ -106,3 +106,28 @@ def test_cli_measure_json_and_refusal(tmp_path: Path) -> None:
     assert "facing the camera" in refused.output
     missing = runner.invoke(app, ["measure", str(tmp_path / "nope.jpg"), "--height-cm", "165"])
     assert missing.exit_code == 2 and "no such photo" in missing.output
+
+
+def test_a_loose_top_detector_that_fires_puts_its_warning_first(
+    photos: tuple[bytes, bytes], tmp_path: Path
+) -> None:
+    import numpy as np
+
+    from fitroom.body.loose_top import WARNING, LooseTopDetector
+    from fitroom.body.measure_model import load_measurement_model
+
+    def detector_dir(intercept: float) -> Path:
+        folder = tmp_path / f"detector{intercept:+.0f}"
+        for variant in ("front", "front_side"):
+            size = load_measurement_model(variant).input_size
+            LooseTopDetector(
+                variant, np.zeros(size), np.ones(size), np.zeros(size), intercept, 0.5, {}
+            ).save(folder / variant)
+        return folder
+
+    always, never = detector_dir(+20.0), detector_dir(-20.0)
+    for side in (photos[1], None):
+        warned = ScanPipeline(loose_top_dir=always)(photos[0], side, 165.0, 58.0, "female")
+        quiet = ScanPipeline(loose_top_dir=never)(photos[0], side, 165.0, 58.0, "female")
+        assert warned.warnings[0] == WARNING and WARNING not in quiet.warnings
+        assert warned.measurements == quiet.measurements  # a warning, not a new figure
