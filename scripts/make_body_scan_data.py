@@ -19,9 +19,13 @@ The default 0 leaves every earlier command's output unchanged.
 Run: ``python scripts/make_body_scan_data.py --bodies 2000 --seed 3 --out var/body_scan/train2.npz``
 
 The shipped models' data (each ``config.json`` lists it): that file, ``--bodies 1500``
-with seeds 10-13 and ``--bodies 2000`` with seeds 14-17 (``var/body_scan/more/train_sS.npz``),
-calibration ``--bodies 480 --seed 5 --split test`` (``var/body_scan/more/val_shifted_s5.npz``)
-and the test set ``--bodies 480 --seed 4 --split test`` (``var/body_scan/test2.npz``).
+with seeds 10-13, ``--bodies 2000`` with seeds 14-17 and ``--bodies 2500`` with seeds
+18-19 (``var/body_scan/more/train_sS.npz``), ``--loose-top-share 0.4`` with
+``--bodies 2500`` for seeds 20-21 and ``--bodies 2000`` for seeds 22-23
+(``var/body_scan/more/train_loose_sS.npz``), calibration ``--bodies 480 --seed 5 --split
+test`` (``var/body_scan/more/val_shifted_s5.npz``), the test set ``--bodies 480 --seed 4
+--split test`` (``var/body_scan/test2.npz``) and the loose-top test set ``--bodies 480
+--seed 6 --split test --loose-top-share 1.0`` (``var/body_scan/test_loose.npz``).
 """
 
 from __future__ import annotations

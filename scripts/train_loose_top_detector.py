@@ -8,8 +8,8 @@ tight-clothed bodies are flagged. Output: ``src/fitroom/models_dir/loose_top/<va
 (``weights.npz`` and ``config.json`` with the data, command and held-out rates).
 
 Run (the shipped detectors; the full command is in each ``config.json``):
-``python scripts/train_loose_top_detector.py var/body_scan/more/train_loose_s20.npz
-var/body_scan/more/train_loose_s21.npz var/body_scan/more/train_s18.npz``
+``python scripts/train_loose_top_detector.py
+var/body_scan/more/train_loose_s2{0,1,2,3}.npz``
 """
 
 from __future__ import annotations
