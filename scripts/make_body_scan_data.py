@@ -21,7 +21,8 @@ Run: ``python scripts/make_body_scan_data.py --bodies 2000 --seed 3 --out var/bo
 The shipped models' data (each ``config.json`` lists it): that file, ``--bodies 1500``
 with seeds 10-13, ``--bodies 2000`` with seeds 14-17 and ``--bodies 2500`` with seeds
 18-19 (``var/body_scan/more/train_sS.npz``), ``--loose-top-share 0.4`` with
-``--bodies 2500`` for seeds 20-21 and ``--bodies 2000`` for seeds 22-23
+``--bodies 2500`` for seeds 20-21, ``--bodies 2000`` for seeds 22-23 and
+``--bodies 1800`` for seeds 24-25
 (``var/body_scan/more/train_loose_sS.npz``), calibration ``--bodies 480 --seed 5 --split
 test`` (``var/body_scan/more/val_shifted_s5.npz``), the test set ``--bodies 480 --seed 4
 --split test`` (``var/body_scan/test2.npz``) and the loose-top test set ``--bodies 480
