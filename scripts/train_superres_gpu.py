@@ -86,25 +86,18 @@ def run_phase(args: argparse.Namespace, runs: dict[str, list[str]]) -> None:
 
 
 def set5_psnr_db(args: argparse.Namespace, name: str) -> float:
-    import numpy as np
+    """Set5 Y-PSNR of a run's weights, by the trainer's own whole-image validation."""
     import torch
 
     from fitroom.superres.data import list_images, make_pairs
-    from fitroom.superres.metrics import psnr_y
     from fitroom.superres.models import build_model
+    from fitroom.superres.train import validate
 
     config = json.loads((args.out / name / "config.json").read_text())
     model = build_model("fitsr", 4, **config["hyper_parameters"])
     model.load_state_dict(torch.load(args.out / name / "model.pt", weights_only=True))
-    device = torch.device(args.device)
-    model.to(device).eval()
-    scores = []
-    with torch.no_grad():
-        for pair in make_pairs(list_images(args.data_root / "Set5"), 4):
-            lr = torch.from_numpy(pair.lr.transpose(2, 0, 1).copy()).float()[None] / 255.0
-            sr = model(lr.to(device)).clamp(0.0, 1.0)[0].permute(1, 2, 0).cpu().numpy()
-            scores.append(psnr_y(np.round(sr * 255.0).astype(np.uint8), pair.hr, shave_px=4))
-    return float(np.mean(scores))
+    model.to(torch.device(args.device))
+    return validate(model, make_pairs(list_images(args.data_root / "Set5"), 4), 4)
 
 
 def main() -> None:

@@ -31,8 +31,7 @@ def torso_body(bust_radius_m: float | None = None):  # type: ignore[no-untyped-d
         outline = circle(radius)
         rings.append(np.column_stack([outline[:, 0], np.full(len(outline), y), outline[:, 1]]))
     vertices = np.vstack(rings)
-    _, faces = prism(circle(0.15), 0.9, 1.5)  # faces are not used by the shell
-    mesh = as_body_mesh(vertices, faces[faces.max(axis=1) < len(vertices)])
+    mesh = as_body_mesh(vertices, np.zeros((0, 3), dtype=np.int64))  # the shell reads vertices
     keys = {
         "upperleg01.L": np.array([0.08, 1.0, 0.0]),
         "upperleg01.R": np.array([-0.08, 1.0, 0.0]),

@@ -10,8 +10,8 @@ On a lent GPU (``device="cuda"``) runs are for speed and are not reproducible st
 for step: cuDNN picks its fastest kernels, patches are cut by a background thread so
 the GPU does not wait for numpy, and ``schedule_minutes`` can make the learning-rate
 schedule span a wall-clock budget instead of a step count, since the step rate is not
-known in advance (the steps done are recorded). ``teacher_from`` distils from a stronger network
-(:mod:`fitroom.compress.distill` explains the loss).
+known in advance (the steps done are recorded). ``teacher_from`` distils from a
+stronger network (:mod:`fitroom.compress.distill` explains the loss).
 """
 
 from __future__ import annotations
