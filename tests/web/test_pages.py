@@ -230,10 +230,14 @@ def test_showroom_walks_and_opens_a_card(web: BrowserPage, demo_server: LiveServ
     web.screenshot("showroom-card")
     web.page.keyboard.press("Escape")
     card.wait_for(state="hidden")
+    # Closing hands the keyboard back to the room. The dialog's close event comes a task
+    # after [open] goes, so wait for it: focusing the list earlier would lose the race.
+    web.page.wait_for_function("document.activeElement === document.querySelector('#stage canvas')")
 
     # Keyboard only: the list of products opens the same card.
     web.page.locator("#product-list summary").focus()
     web.page.keyboard.press("Enter")
+    web.page.wait_for_selector("#product-list[open]")
     first = products(demo_server)[0]
     web.page.locator("#product-list button").first.focus()
     web.page.keyboard.press("Enter")
