@@ -18,15 +18,20 @@ The default 0 leaves every earlier command's output unchanged.
 
 Run: ``python scripts/make_body_scan_data.py --bodies 2000 --seed 3 --out var/body_scan/train2.npz``
 
-The shipped models' data (each ``config.json`` lists it): that file, ``--bodies 1500``
-with seeds 10-13, ``--bodies 2000`` with seeds 14-17 and ``--bodies 2500`` with seeds
-18-19 (``var/body_scan/more/train_sS.npz``), ``--loose-top-share 0.4`` with
-``--bodies 2500`` for seeds 20-21, ``--bodies 2000`` for seeds 22-23 and
-``--bodies 1800`` for seeds 24-25
+Each view's features are averaged with those of its mirror image, as the scan does
+(``fitroom.body.scan.photo_features``); ``--single-pass`` reads each render once, as
+all the data before that change was made.
+
+The shipped models' data (each ``config.json`` lists it; made single-pass, so add
+``--single-pass`` to remake it): that file, ``--bodies 1500`` with seeds 10-13,
+``--bodies 2000`` with seeds 14-17 and ``--bodies 2500`` with seeds 18-19
+(``var/body_scan/more/train_sS.npz``), ``--loose-top-share 0.4`` with ``--bodies 2500``
+for seeds 20-21, ``--bodies 2000`` for seeds 22-23 and ``--bodies 1800`` for seeds 24-25
 (``var/body_scan/more/train_loose_sS.npz``), calibration ``--bodies 480 --seed 5 --split
-test`` (``var/body_scan/more/val_shifted_s5.npz``), the test set ``--bodies 480 --seed 4
---split test`` (``var/body_scan/test2.npz``) and the loose-top test set ``--bodies 480
---seed 6 --split test --loose-top-share 1.0`` (``var/body_scan/test_loose.npz``).
+test`` (``var/body_scan/more/val_shifted_s5.npz``). With the mirror average: the test
+set ``--bodies 480 --seed 4 --split test`` (``var/body_scan/test2.npz``) and the
+loose-top test set ``--bodies 480 --seed 6 --split test --loose-top-share 1.0``
+(``var/body_scan/test_loose.npz``).
 """
 
 from __future__ import annotations
@@ -44,14 +49,13 @@ import numpy as np
 
 from fitroom.body.anny_model import BodyMesh, build_meshes, sample_body_params
 from fitroom.body.clothing import loose_top_prop, sample_loose_top
-from fitroom.body.features import view_features
 from fitroom.body.measure_model import MEASUREMENTS
 from fitroom.body.mesh_measure import measure_mesh
 from fitroom.body.render import Prop, Scene, render_view, sample_scene
+from fitroom.body.scan import photo_features
 from fitroom.errors import PhotoRejected
 from fitroom.vision.photo import photo_from_array
 from fitroom.vision.pose import pose_estimator
-from fitroom.vision.quality import check_photo
 
 #: Front-photo arm angle (degrees from vertical) and stance (ankle centres apart, m).
 TRAIN_ARMS_DEG = (20.0, 80.0)
@@ -112,16 +116,16 @@ def hair_props(mesh: BodyMesh, rng: np.random.Generator) -> tuple[Prop, ...]:
     return tuple(props)
 
 
-def observe_view(rendered_rgb: np.ndarray, view: str) -> tuple[np.ndarray | None, str]:
+def observe_view(
+    rendered_rgb: np.ndarray, view: str, mirror: bool
+) -> tuple[np.ndarray | None, str]:
     """Features of one render through the real pipeline, or None and the refusal type."""
     photo = photo_from_array(rendered_rgb, view)
-    observation = pose_estimator().observe(photo.rgb)
     try:
-        region, _ = check_photo(photo, observation)
+        *_, features = photo_features(pose_estimator(), photo, mirror)
     except PhotoRejected as exc:
         return None, exc.type_slug
-    assert observation is not None
-    return view_features(view, region, observation).vector(), "ok"
+    return features.vector(), "ok"
 
 
 def main() -> None:
@@ -131,6 +135,12 @@ def main() -> None:
     parser.add_argument("--split", choices=("train", "test"), default="train")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--loose-top-share", type=float, default=0.0)
+    parser.add_argument(
+        "--single-pass",
+        action="store_true",
+        help="features of each render alone, not averaged with its mirror image (how the "
+        "data before the mirror average was made)",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()
@@ -171,7 +181,7 @@ def main() -> None:
                 if loose is not None:
                     props = (*hair, loose_top_prop(mesh, loose, scene.top_rgb))
                 rendered = render_view(mesh, view, scene, props)
-                vector, outcome = observe_view(rendered.image_rgb, view)
+                vector, outcome = observe_view(rendered.image_rgb, view, not args.single_pass)
                 outcomes[f"{view}:{outcome}"] += 1
                 features[view] = vector
                 if vector is not None:
@@ -209,6 +219,7 @@ def main() -> None:
         "seed": args.seed,
         "split": args.split,
         "loose_top_share": args.loose_top_share,
+        "mirror_average": not args.single_pass,
         "gate_outcomes": dict(outcomes),
         "minutes": round((time.perf_counter() - started) / 60, 1),
         "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),

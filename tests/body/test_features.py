@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from fitroom.body.features import LEVEL_FRACTIONS, run_containing, view_features
+from fitroom.body.features import (
+    LEVEL_FRACTIONS,
+    THIGH_FRACTIONS,
+    ViewFeatures,
+    mirror_average,
+    run_containing,
+    view_features,
+)
 from fitroom.vision.pose import LANDMARK_COUNT, Landmark, PoseObservation
 from fitroom.vision.quality import PersonRegion
 
@@ -69,3 +77,35 @@ def test_widths_of_a_drawn_figure_are_its_widths_over_stature() -> None:
     assert np.allclose(features.thigh_widths, 70 / stature)
     assert abs(features.shoulder_width - 180 / stature) < 1e-9
     assert features.vector().shape == (len(LEVEL_FRACTIONS) + 6 + 2,)
+
+
+def _features(widths: float, thighs: list[float], shoulder: float) -> ViewFeatures:
+    levels = len(LEVEL_FRACTIONS)
+    return ViewFeatures(
+        view="front",
+        stature_px=1000.0,
+        widths=np.full(levels, widths),
+        thigh_widths=np.array(thighs),
+        shoulder_width=shoulder,
+        hip_width=0.2,
+        level_rows=np.arange(levels),
+        centre_columns=np.full(levels, 400.0),
+    )
+
+
+def test_mirror_average_is_the_same_for_a_photo_and_its_mirror_image() -> None:
+    assert len(THIGH_FRACTIONS) == 3
+    photo = _features(0.20, [0.10, 0.11, 0.12, 0.13, 0.14, 0.15], 0.24)
+    mirror = _features(0.22, [0.16, 0.17, 0.18, 0.10, 0.11, 0.12], 0.26)
+    averaged = mirror_average(photo, mirror)
+    assert np.allclose(averaged.widths, 0.21)
+    assert averaged.shoulder_width == pytest.approx(0.25)
+    # Each thigh level: the mean of both legs in both images, for either leg.
+    expected = [(0.10 + 0.13 + 0.16 + 0.10) / 4, (0.11 + 0.14 + 0.17 + 0.11) / 4]
+    assert np.allclose(averaged.thigh_widths[:2], expected)
+    assert np.allclose(averaged.thigh_widths[3:5], expected)
+    # Swapping the roles gives the same vector: the model cannot tell them apart.
+    assert np.allclose(
+        averaged.vector(), mirror_average(mirror, photo).vector(), rtol=0, atol=1e-15
+    )
+    assert np.array_equal(averaged.level_rows, photo.level_rows)  # drawing: the photo's

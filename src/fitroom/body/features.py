@@ -124,3 +124,30 @@ def view_features(view: str, region: PersonRegion, observation: PoseObservation)
         level_rows=np.array(rows, dtype=np.int64),
         centre_columns=np.array(centres, dtype=np.float64),
     )
+
+
+def mirror_average(original: ViewFeatures, mirrored: ViewFeatures) -> ViewFeatures:
+    """The mean of a view's features and those of its left-right mirror image.
+
+    MediaPipe is not mirror-symmetric: the same photo flipped gives a slightly different
+    mask and landmarks, and a side photo of someone facing left reads differently from one
+    facing right. Averaging the two makes the features exactly the same for a photo and
+    its mirror image and halves part of that noise. Which leg is "left" flips with the
+    image, so each thigh level gets the mean of both legs in both images (the bodies the
+    model learnt from are left-right symmetric). Rows and centre columns (for the debug
+    drawing) stay the original's.
+    """
+    if original.view != mirrored.view:
+        raise ValueError(f"views differ: {original.view} and {mirrored.view}")
+    levels = len(THIGH_FRACTIONS)
+    both = np.concatenate([original.thigh_widths, mirrored.thigh_widths]).reshape(4, levels)
+    return ViewFeatures(
+        view=original.view,
+        stature_px=original.stature_px,
+        widths=(original.widths + mirrored.widths) / 2,
+        thigh_widths=np.tile(both.mean(axis=0), 2),
+        shoulder_width=(original.shoulder_width + mirrored.shoulder_width) / 2,
+        hip_width=(original.hip_width + mirrored.hip_width) / 2,
+        level_rows=original.level_rows,
+        centre_columns=original.centre_columns,
+    )

@@ -19,11 +19,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fitroom.body.features import LEVEL_FRACTIONS, ViewFeatures, run_containing, view_features
+from fitroom.body.features import (
+    LEVEL_FRACTIONS,
+    ViewFeatures,
+    mirror_average,
+    run_containing,
+    view_features,
+)
 from fitroom.body.loose_top import WARNING as LOOSE_TOP_WARNING
 from fitroom.body.loose_top import load_loose_top_detector
 from fitroom.body.measure_model import MEASUREMENTS, load_measurement_model, model_inputs
-from fitroom.errors import InputError
+from fitroom.errors import InputError, PhotoRejected
 from fitroom.sizing.estimate import check_sex
 from fitroom.sizing.units import check_length_cm, check_weight_kg
 from fitroom.sizing.zones import Zone
@@ -45,6 +51,33 @@ CROSS_CHECKED: tuple[str, ...] = ("chest_cm", "waist_cm", "hip_cm")
 #: synthetic test bodies (tight clothes) 0.3-2.7% of girths pass this; loose clothes,
 #: which widen the front silhouette more than the side one, pass it more often.
 DISAGREEMENT_Z = 2.0
+
+
+def photo_features(
+    estimator: PoseEstimator, photo: Photo, mirror: bool = True
+) -> tuple[PoseObservation, PersonRegion, QualityReport, ViewFeatures]:
+    """Landmarks, the gate (raises ``PhotoRejected``) and the features of one view.
+
+    With ``mirror`` the photo's left-right mirror image is observed too and the two
+    feature sets averaged (``mirror_average``), so a photo and its mirror image measure
+    the same. Only the photo itself is gated; should its mirror image fail the gate (a
+    borderline photo), the photo's own features are used.
+    """
+    observation = estimator.observe(photo.rgb)
+    region, report = check_photo(photo, observation)
+    assert observation is not None  # check_photo refuses a photo with nobody
+    features = view_features(photo.view, region, observation)
+    if mirror:
+        flipped = Photo(rgb=np.ascontiguousarray(photo.rgb[:, ::-1]), view=photo.view)
+        flipped_observation = estimator.observe(flipped.rgb)
+        try:
+            flipped_region, _ = check_photo(flipped, flipped_observation)
+        except PhotoRejected:
+            return observation, region, report, features
+        assert flipped_observation is not None
+        flipped_features = view_features(photo.view, flipped_region, flipped_observation)
+        features = mirror_average(features, flipped_features)
+    return observation, region, report, features
 
 
 def answer_zones(
@@ -163,6 +196,8 @@ class ScanPipeline:
     models_dir: Path | None = None
     loose_top_dir: Path | None = None
     max_photo_pixels: int = DEFAULT_MAX_PHOTO_PIXELS
+    #: Average each view's features with its mirror image's (``photo_features``).
+    mirror_average: bool = True
 
     def pose(self) -> PoseEstimator:
         return self.estimator or pose_estimator()
@@ -187,13 +222,6 @@ class ScanPipeline:
         checked_sex = None if sex is None else check_sex(sex).value
         return height, weight, checked_sex
 
-    def observe(self, photo: Photo) -> tuple[PoseObservation, PersonRegion, QualityReport]:
-        """Landmarks, the gate and the person region of one view."""
-        observation = self.pose().observe(photo.rgb)
-        region, report = check_photo(photo, observation)
-        assert observation is not None  # check_photo refuses a photo with nobody
-        return observation, region, report
-
     def __call__(
         self,
         front: bytes | Photo,
@@ -217,8 +245,9 @@ class ScanPipeline:
         # 3-5. Landmarks and mask, the gate, features, view by view.
         views: list[ViewResult] = []
         for photo in photos:
-            observation, region, report = self.observe(photo)
-            features = view_features(photo.view, region, observation)
+            observation, region, report, features = photo_features(
+                self.pose(), photo, self.mirror_average
+            )
             views.append(ViewResult(view=photo.view, quality=report, features=features))
             if debug_dir is not None:
                 write_debug_drawing(debug_dir, photo, observation, region, features)
