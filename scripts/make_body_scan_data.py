@@ -118,14 +118,15 @@ def hair_props(mesh: BodyMesh, rng: np.random.Generator) -> tuple[Prop, ...]:
 
 def observe_view(
     rendered_rgb: np.ndarray, view: str, mirror: bool
-) -> tuple[np.ndarray | None, str]:
-    """Features of one render through the real pipeline, or None and the refusal type."""
+) -> tuple[np.ndarray | None, str, int]:
+    """Features of one render through the real pipeline (or None and the refusal type),
+    and how many torso edges the mask-leak check replaced."""
     photo = photo_from_array(rendered_rgb, view)
     try:
         *_, features = photo_features(pose_estimator(), photo, mirror)
     except PhotoRejected as exc:
-        return None, exc.type_slug
-    return features.vector(), "ok"
+        return None, exc.type_slug, 0
+    return features.vector(), "ok", features.leak_rows
 
 
 def main() -> None:
@@ -148,6 +149,7 @@ def main() -> None:
         k: [] for k in ("front", "side", "ok_front", "ok_front_side", "height_cm", "weight_kg")
     }
     rows.update({"sex": [], "targets_cm": [], "arm_deg": [], "loose_top": []})
+    rows.update({"leak_rows_front": [], "leak_rows_side": []})
     outcomes: Counter[str] = Counter()
     feature_size = 0
     params = sample_body_params(rng, args.bodies)
@@ -181,7 +183,10 @@ def main() -> None:
                 if loose is not None:
                     props = (*hair, loose_top_prop(mesh, loose, scene.top_rgb))
                 rendered = render_view(mesh, view, scene, props)
-                vector, outcome = observe_view(rendered.image_rgb, view, not args.single_pass)
+                vector, outcome, leaks = observe_view(
+                    rendered.image_rgb, view, not args.single_pass
+                )
+                rows[f"leak_rows_{view}"].append(leaks)
                 outcomes[f"{view}:{outcome}"] += 1
                 features[view] = vector
                 if vector is not None:
@@ -213,6 +218,8 @@ def main() -> None:
         "targets_cm": np.array(rows["targets_cm"], dtype=np.float64),
         "arm_deg": np.array(rows["arm_deg"], dtype=np.float64),
         "loose_top": np.array(rows["loose_top"], dtype=bool),
+        "leak_rows_front": np.array(rows["leak_rows_front"], dtype=np.int64),
+        "leak_rows_side": np.array(rows["leak_rows_side"], dtype=np.int64),
     }
     meta = {
         "bodies": args.bodies,

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from fitroom.body.features import (
+    LEAK_FRACTION,
     LEVEL_FRACTIONS,
     THIGH_FRACTIONS,
     ViewFeatures,
+    leak_free_edges,
     mirror_average,
     run_containing,
     view_features,
@@ -77,6 +79,68 @@ def test_widths_of_a_drawn_figure_are_its_widths_over_stature() -> None:
     assert np.allclose(features.thigh_widths, 70 / stature)
     assert abs(features.shoulder_width - 180 / stature) < 1e-9
     assert features.vector().shape == (len(LEVEL_FRACTIONS) + 6 + 2,)
+
+
+def _drawn_front(leak_px: int, notch_px: int) -> tuple[PersonRegion, PoseObservation, int]:
+    """A 1000-px figure whose torso is 200 px wide; on its left side, between 55% and 60%
+    of stature, the mask runs ``leak_px`` further out (something touching the body); on
+    its right side, between 50% and 53%, it is ``notch_px`` narrower (a real dip)."""
+    height, width, top, stature = 1200, 800, 100, 1000
+    floor = top + stature - 1
+    mask = np.zeros((height, width), bool)
+    centre = 400
+    crotch_row = floor - int(0.45 * stature)
+    mask[top:crotch_row, centre - 100 : centre + 100] = True
+    mask[crotch_row : floor + 1, centre - 100 : centre - 30] = True
+    mask[crotch_row : floor + 1, centre + 30 : centre + 100] = True
+    leak_rows = slice(floor - 600, floor - 550)
+    mask[leak_rows, centre - 100 - leak_px : centre - 100] = True
+    notch_rows = slice(floor - 530, floor - 500)
+    mask[notch_rows, centre + 100 - notch_px : centre + 100] = False
+    region = PersonRegion(mask=mask, top_row=top, bottom_row=floor)
+    observation = _observation(
+        {
+            Landmark.left_shoulder: (centre + 90, top + 180),
+            Landmark.right_shoulder: (centre - 90, top + 180),
+            Landmark.left_hip: (centre + 65, crotch_row - 20),
+            Landmark.right_hip: (centre - 65, crotch_row - 20),
+            Landmark.left_knee: (centre + 65, floor - 280),
+            Landmark.right_knee: (centre - 65, floor - 280),
+        },
+        mask.shape,
+    )
+    return region, observation, stature
+
+
+def test_a_mask_leak_beside_the_torso_is_not_measured_but_a_real_dip_is() -> None:
+    leak_px = round(3 * LEAK_FRACTION * 1000)  # 45 px: 3x the limit
+    region, observation, stature = _drawn_front(leak_px=leak_px, notch_px=30)
+    features = view_features("front", region, observation)
+    by_level = dict(zip(LEVEL_FRACTIONS, features.widths, strict=True))
+    assert by_level[0.56] == by_level[0.58] == pytest.approx(200 / stature)  # leak ignored
+    assert by_level[0.52] == pytest.approx(170 / stature)  # the dip is the body's own
+    assert features.leak_rows == 50
+    # The same leak in profile is measured as it is: there bumps are the body's shape.
+    side = view_features("side", region, observation)
+    assert dict(zip(LEVEL_FRACTIONS, side.widths, strict=True))[0.56] == pytest.approx(
+        (200 + leak_px) / stature
+    )
+    # Below the limit nothing is replaced.
+    small, observation, _ = _drawn_front(leak_px=round(0.5 * LEAK_FRACTION * 1000), notch_px=0)
+    assert view_features("front", small, observation).leak_rows == 0
+
+
+def test_leak_free_edges_replaces_only_outward_outliers() -> None:
+    left = np.full(21, 100.0)
+    right = np.full(21, 300.0)
+    left[10], right[11], left[12] = 60.0, 340.0, 130.0  # out, out, in
+    fixed_left, fixed_right, replaced = leak_free_edges(left, right, window_rows=5, limit_px=20)
+    assert replaced == 2
+    assert fixed_left[10] == 100.0 and fixed_right[11] == 300.0 and fixed_left[12] == 130.0
+    left[3] = np.nan  # no run on a row: left alone, and not counted as a neighbour
+    right[3] = np.nan
+    fixed_left, _, _ = leak_free_edges(left, right, window_rows=5, limit_px=20)
+    assert np.isnan(fixed_left[3])
 
 
 def _features(widths: float, thighs: list[float], shoulder: float) -> ViewFeatures:
