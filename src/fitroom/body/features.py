@@ -11,6 +11,7 @@ by the stated height.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,21 +95,29 @@ def leak_free_edges(
     ``window_rows`` is replaced by that median; inward dips are kept (a leak only adds).
     Returns the edges and how many were replaced.
     """
-    fixed_left, fixed_right = left.copy(), right.copy()
-    replaced = 0
     count = left.shape[0]
-    for i in range(count):
-        lo, hi = max(0, i - window_rows), min(count, i + window_rows + 1)
-        if np.isnan(left[i]) or np.count_nonzero(~np.isnan(left[lo:hi])) < window_rows:
-            continue
-        median_left = float(np.nanmedian(left[lo:hi]))
-        median_right = float(np.nanmedian(right[lo:hi]))
-        if left[i] < median_left - limit_px:
-            fixed_left[i] = median_left
-            replaced += 1
-        if right[i] > median_right + limit_px:
-            fixed_right[i] = median_right
-            replaced += 1
+    if count == 0:
+        return left.copy(), right.copy(), 0
+    pad = np.full(window_rows, np.nan)
+
+    def local_medians(edges: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        # Windows past either end are NaN-padded, and NaNs are not counted.
+        windows = np.lib.stride_tricks.sliding_window_view(
+            np.concatenate([pad, edges, pad]), 2 * window_rows + 1
+        )
+        present = np.count_nonzero(~np.isnan(windows), axis=1)
+        with warnings.catch_warnings():  # all-NaN windows: their rows are skipped below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmedian(windows, axis=1), present
+
+    median_left, present = local_medians(left)
+    median_right, _ = local_medians(right)
+    checked = ~np.isnan(left) & (present >= window_rows)
+    leak_left = checked & (left < median_left - limit_px)
+    leak_right = checked & (right > median_right + limit_px)
+    fixed_left = np.where(leak_left, median_left, left)
+    fixed_right = np.where(leak_right, median_right, right)
+    replaced = int(np.count_nonzero(leak_left) + np.count_nonzero(leak_right))
     return fixed_left, fixed_right, replaced
 
 
