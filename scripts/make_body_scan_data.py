@@ -18,20 +18,24 @@ The default 0 leaves every earlier command's output unchanged.
 
 Run: ``python scripts/make_body_scan_data.py --bodies 2000 --seed 3 --out var/body_scan/train2.npz``
 
-Each view's features are averaged with those of its mirror image, as the scan does
-(``fitroom.body.scan.photo_features``); ``--single-pass`` reads each render once, as
-all the data before that change was made.
+Each view's features are averaged with those of its mirror image and the front view's
+torso edges pass the mask-leak check, as the scan does
+(``fitroom.body.scan.photo_features``); ``--legacy-features`` reads each render once
+with no leak check, as all the data before those two changes was made.
 
-The shipped models' data (each ``config.json`` lists it; made single-pass, so add
-``--single-pass`` to remake it): that file, ``--bodies 1500`` with seeds 10-13,
+The shipped models' data (each ``config.json`` lists it; add ``--legacy-features`` to
+remake the files before seed 26): that file, ``--bodies 1500`` with seeds 10-13,
 ``--bodies 2000`` with seeds 14-17 and ``--bodies 2500`` with seeds 18-19
 (``var/body_scan/more/train_sS.npz``), ``--loose-top-share 0.4`` with ``--bodies 2500``
 for seeds 20-21, ``--bodies 2000`` for seeds 22-23 and ``--bodies 1800`` for seeds 24-25
-(``var/body_scan/more/train_loose_sS.npz``), calibration ``--bodies 480 --seed 5 --split
-test`` (``var/body_scan/more/val_shifted_s5.npz``). With the mirror average: the test
-set ``--bodies 480 --seed 4 --split test`` (``var/body_scan/test2.npz``) and the
-loose-top test set ``--bodies 480 --seed 6 --split test --loose-top-share 1.0``
-(``var/body_scan/test_loose.npz``).
+(``var/body_scan/more/train_loose_sS.npz``), ``--loose-top-share 0.4 --bodies 3000``
+for seeds 26-27 (``var/body_scan/more/train_mirror_sS.npz``, today's features),
+calibration ``--bodies 480 --seed 5 --split test`` (``var/body_scan/more/
+val_shifted_s5.npz``, legacy). With today's features: the test set ``--bodies 480
+--seed 4 --split test`` (``var/body_scan/test2.npz``), the loose-top test set ``--bodies
+480 --seed 6 --split test --loose-top-share 1.0`` (``var/body_scan/test_loose.npz``)
+and the bodies that chose the leak threshold and the 39,600-body models, ``--bodies 240
+--split test --loose-top-share 0.5`` with seeds 7 and 8.
 """
 
 from __future__ import annotations
@@ -117,13 +121,15 @@ def hair_props(mesh: BodyMesh, rng: np.random.Generator) -> tuple[Prop, ...]:
 
 
 def observe_view(
-    rendered_rgb: np.ndarray, view: str, mirror: bool
+    rendered_rgb: np.ndarray, view: str, legacy: bool
 ) -> tuple[np.ndarray | None, str, int]:
     """Features of one render through the real pipeline (or None and the refusal type),
     and how many torso edges the mask-leak check replaced."""
     photo = photo_from_array(rendered_rgb, view)
     try:
-        *_, features = photo_features(pose_estimator(), photo, mirror)
+        *_, features = photo_features(
+            pose_estimator(), photo, mirror=not legacy, leak_check=not legacy
+        )
     except PhotoRejected as exc:
         return None, exc.type_slug, 0
     return features.vector(), "ok", features.leak_rows
@@ -137,10 +143,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--loose-top-share", type=float, default=0.0)
     parser.add_argument(
-        "--single-pass",
+        "--legacy-features",
         action="store_true",
-        help="features of each render alone, not averaged with its mirror image (how the "
-        "data before the mirror average was made)",
+        help="read each render once, with no mask-leak check (how the data before the "
+        "mirror average and the leak check was made)",
     )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -184,7 +190,7 @@ def main() -> None:
                     props = (*hair, loose_top_prop(mesh, loose, scene.top_rgb))
                 rendered = render_view(mesh, view, scene, props)
                 vector, outcome, leaks = observe_view(
-                    rendered.image_rgb, view, not args.single_pass
+                    rendered.image_rgb, view, args.legacy_features
                 )
                 rows[f"leak_rows_{view}"].append(leaks)
                 outcomes[f"{view}:{outcome}"] += 1
@@ -226,7 +232,7 @@ def main() -> None:
         "seed": args.seed,
         "split": args.split,
         "loose_top_share": args.loose_top_share,
-        "mirror_average": not args.single_pass,
+        "features": "legacy" if args.legacy_features else "mirror average, leak check",
         "gate_outcomes": dict(outcomes),
         "minutes": round((time.perf_counter() - started) / 60, 1),
         "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),

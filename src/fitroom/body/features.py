@@ -128,8 +128,14 @@ def _interpolate_x(y: float, upper: NDArray[np.float64], lower: NDArray[np.float
     return float(upper[0] + t * (lower[0] - upper[0]))
 
 
-def view_features(view: str, region: PersonRegion, observation: PoseObservation) -> ViewFeatures:
-    """Widths (front) or depths (side) of the person at every level, over stature."""
+def view_features(
+    view: str, region: PersonRegion, observation: PoseObservation, leak_check: bool = True
+) -> ViewFeatures:
+    """Widths (front) or depths (side) of the person at every level, over stature.
+
+    ``leak_check`` (front view only, see ``LEAK_FRACTION``) is off only to remake scan
+    data the way it was made before the check existed.
+    """
     mask = region.mask
     stature_px = float(region.height_px)
     floor_row = float(region.bottom_row)
@@ -146,7 +152,7 @@ def view_features(view: str, region: PersonRegion, observation: PoseObservation)
     # The torso's edges on every row where leaks are checked (see LEAK_FRACTION).
     first_row = max(0, round(shoulders[1] + LEAK_BELOW_SHOULDERS_FRACTION * stature_px))
     last_row = min(mask.shape[0] - 1, round(hips[1] + LEAK_BELOW_HIPS_FRACTION * stature_px))
-    if view != "front":  # in profile the bust, belly and seat are real bumps
+    if view != "front" or not leak_check:  # in profile the bust, belly, seat are real bumps
         last_row = first_row - 1
     checked_rows = np.arange(first_row, last_row + 1)
     left = np.full(checked_rows.shape[0], np.nan)

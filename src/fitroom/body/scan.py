@@ -54,19 +54,20 @@ DISAGREEMENT_Z = 2.0
 
 
 def photo_features(
-    estimator: PoseEstimator, photo: Photo, mirror: bool = True
+    estimator: PoseEstimator, photo: Photo, mirror: bool = True, leak_check: bool = True
 ) -> tuple[PoseObservation, PersonRegion, QualityReport, ViewFeatures]:
     """Landmarks, the gate (raises ``PhotoRejected``) and the features of one view.
 
     With ``mirror`` the photo's left-right mirror image is observed too and the two
     feature sets averaged (``mirror_average``), so a photo and its mirror image measure
     the same. Only the photo itself is gated; should its mirror image fail the gate (a
-    borderline photo), the photo's own features are used.
+    borderline photo), the photo's own features are used. ``leak_check``: see
+    ``fitroom.body.features.view_features``.
     """
     observation = estimator.observe(photo.rgb)
     region, report = check_photo(photo, observation)
     assert observation is not None  # check_photo refuses a photo with nobody
-    features = view_features(photo.view, region, observation)
+    features = view_features(photo.view, region, observation, leak_check)
     if mirror:
         flipped = Photo(rgb=np.ascontiguousarray(photo.rgb[:, ::-1]), view=photo.view)
         flipped_observation = estimator.observe(flipped.rgb)
@@ -75,7 +76,9 @@ def photo_features(
         except PhotoRejected:
             return observation, region, report, features
         assert flipped_observation is not None
-        flipped_features = view_features(photo.view, flipped_region, flipped_observation)
+        flipped_features = view_features(
+            photo.view, flipped_region, flipped_observation, leak_check
+        )
         features = mirror_average(features, flipped_features)
     return observation, region, report, features
 
