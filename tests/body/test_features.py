@@ -34,57 +34,12 @@ def _observation(
     )
 
 
-def test_run_containing_finds_the_run_and_not_the_gap() -> None:
-    row = np.zeros(50, bool)
-    row[5:15] = True
-    row[20:40] = True
-    assert run_containing(row, 25.0) == (20, 40)
-    assert run_containing(row, 16.0) == (5, 15)  # within 2 px of the run's edge
-    assert run_containing(row, 17.0) is None  # in the gap, 3 px from either run
-    assert run_containing(row, -3.0) is None
-
-
-def test_widths_of_a_drawn_figure_are_its_widths_over_stature() -> None:
-    # A 1000-px-tall figure on a 1200 x 800 canvas: torso 200 px wide from 45% of
-    # stature up, two legs 70 px wide with a 60 px gap below; arms away at the sides.
-    height, width, top, stature = 1200, 800, 100, 1000
-    floor = top + stature - 1
-    mask = np.zeros((height, width), bool)
-    centre = 400
-    crotch_row = floor - int(0.45 * stature)
-    mask[top:crotch_row, centre - 100 : centre + 100] = True  # torso and head block
-    mask[crotch_row : floor + 1, centre - 100 : centre - 30] = True  # right leg
-    mask[crotch_row : floor + 1, centre + 30 : centre + 100] = True  # left leg
-    mask[top + 200 : top + 500, centre - 190 : centre - 150] = True  # arms, apart
-    mask[top + 200 : top + 500, centre + 150 : centre + 190] = True
-    region = PersonRegion(mask=mask, top_row=top, bottom_row=floor)
-    observation = _observation(
-        {
-            Landmark.left_shoulder: (centre + 90, top + 180),
-            Landmark.right_shoulder: (centre - 90, top + 180),
-            Landmark.left_hip: (centre + 65, crotch_row - 20),
-            Landmark.right_hip: (centre - 65, crotch_row - 20),
-            Landmark.left_knee: (centre + 65, floor - 280),
-            Landmark.right_knee: (centre - 65, floor - 280),
-        },
-        mask.shape,
-    )
-    features = view_features("front", region, observation)
-    assert features.stature_px == stature
-    for fraction, value in zip(LEVEL_FRACTIONS, features.widths, strict=True):
-        if fraction > 0.46:
-            assert abs(value - 200 / stature) < 1e-9, fraction  # torso only, arms excluded
-        elif fraction < 0.44:
-            assert value == 0.0, fraction  # the centre falls between the legs
-    assert np.allclose(features.thigh_widths, 70 / stature)
-    assert abs(features.shoulder_width - 180 / stature) < 1e-9
-    assert features.vector().shape == (len(LEVEL_FRACTIONS) + 6 + 2,)
-
-
-def _drawn_front(leak_px: int, notch_px: int) -> tuple[PersonRegion, PoseObservation, int]:
-    """A 1000-px figure whose torso is 200 px wide; on its left side, between 55% and 60%
-    of stature, the mask runs ``leak_px`` further out (something touching the body); on
-    its right side, between 50% and 53%, it is ``notch_px`` narrower (a real dip)."""
+def _drawn_front(leak_px: int = 0, notch_px: int = 0) -> tuple[PersonRegion, PoseObservation, int]:
+    """A 1000-px-tall figure on a 1200 x 800 canvas: torso 200 px wide from 45% of
+    stature up, two legs 70 px wide with a 60 px gap below; arms away at the sides. On
+    the torso's left side, between 45.5% and 49.5% of stature (below the arms), the mask
+    runs ``leak_px`` further out (something touching the body); on its right side,
+    between 50% and 53%, it is ``notch_px`` narrower (a real dip)."""
     height, width, top, stature = 1200, 800, 100, 1000
     floor = top + stature - 1
     mask = np.zeros((height, width), bool)
@@ -93,7 +48,9 @@ def _drawn_front(leak_px: int, notch_px: int) -> tuple[PersonRegion, PoseObserva
     mask[top:crotch_row, centre - 100 : centre + 100] = True
     mask[crotch_row : floor + 1, centre - 100 : centre - 30] = True
     mask[crotch_row : floor + 1, centre + 30 : centre + 100] = True
-    leak_rows = slice(floor - 600, floor - 550)
+    mask[top + 200 : top + 500, centre - 190 : centre - 150] = True  # arms, apart
+    mask[top + 200 : top + 500, centre + 150 : centre + 190] = True
+    leak_rows = slice(floor - 495, floor - 455)
     mask[leak_rows, centre - 100 - leak_px : centre - 100] = True
     notch_rows = slice(floor - 530, floor - 500)
     mask[notch_rows, centre + 100 - notch_px : centre + 100] = False
@@ -112,17 +69,41 @@ def _drawn_front(leak_px: int, notch_px: int) -> tuple[PersonRegion, PoseObserva
     return region, observation, stature
 
 
+def test_run_containing_finds_the_run_and_not_the_gap() -> None:
+    row = np.zeros(50, bool)
+    row[5:15] = True
+    row[20:40] = True
+    assert run_containing(row, 25.0) == (20, 40)
+    assert run_containing(row, 16.0) == (5, 15)  # within 2 px of the run's edge
+    assert run_containing(row, 17.0) is None  # in the gap, 3 px from either run
+    assert run_containing(row, -3.0) is None
+
+
+def test_widths_of_a_drawn_figure_are_its_widths_over_stature() -> None:
+    region, observation, stature = _drawn_front()
+    features = view_features("front", region, observation)
+    assert features.stature_px == stature
+    for fraction, value in zip(LEVEL_FRACTIONS, features.widths, strict=True):
+        if fraction > 0.46:
+            assert abs(value - 200 / stature) < 1e-9, fraction  # torso only, arms excluded
+        elif fraction < 0.44:
+            assert value == 0.0, fraction  # the centre falls between the legs
+    assert np.allclose(features.thigh_widths, 70 / stature)
+    assert abs(features.shoulder_width - 180 / stature) < 1e-9
+    assert features.vector().shape == (len(LEVEL_FRACTIONS) + 6 + 2,)
+
+
 def test_a_mask_leak_beside_the_torso_is_not_measured_but_a_real_dip_is() -> None:
     leak_px = round(3 * LEAK_FRACTION * 1000)  # 45 px: 3x the limit
     region, observation, stature = _drawn_front(leak_px=leak_px, notch_px=30)
     features = view_features("front", region, observation)
     by_level = dict(zip(LEVEL_FRACTIONS, features.widths, strict=True))
-    assert by_level[0.56] == by_level[0.58] == pytest.approx(200 / stature)  # leak ignored
+    assert by_level[0.46] == by_level[0.48] == pytest.approx(200 / stature)  # leak ignored
     assert by_level[0.52] == pytest.approx(170 / stature)  # the dip is the body's own
-    assert features.leak_rows == 50
+    assert features.leak_rows == 40
     # The same leak in profile is measured as it is: there bumps are the body's shape.
     side = view_features("side", region, observation)
-    assert dict(zip(LEVEL_FRACTIONS, side.widths, strict=True))[0.56] == pytest.approx(
+    assert dict(zip(LEVEL_FRACTIONS, side.widths, strict=True))[0.46] == pytest.approx(
         (200 + leak_px) / stature
     )
     # Below the limit nothing is replaced.
