@@ -29,13 +29,13 @@ remake the files before seed 26): that file, ``--bodies 1500`` with seeds 10-13,
 (``var/body_scan/more/train_sS.npz``), ``--loose-top-share 0.4`` with ``--bodies 2500``
 for seeds 20-21, ``--bodies 2000`` for seeds 22-23 and ``--bodies 1800`` for seeds 24-25
 (``var/body_scan/more/train_loose_sS.npz``), ``--loose-top-share 0.4 --bodies 3000``
-for seeds 26-27 (``var/body_scan/more/train_mirror_sS.npz``, today's features),
+for seeds 26-29 (``var/body_scan/more/train_mirror_sS.npz``, today's features),
 calibration ``--bodies 480 --seed 5 --split test`` (``var/body_scan/more/
 val_shifted_s5.npz``, legacy). With today's features: the test set ``--bodies 480
 --seed 4 --split test`` (``var/body_scan/test2.npz``), the loose-top test set ``--bodies
 480 --seed 6 --split test --loose-top-share 1.0`` (``var/body_scan/test_loose.npz``)
-and the bodies that chose the leak threshold and the 39,600-body models, ``--bodies 240
---split test --loose-top-share 0.5`` with seeds 7 and 8.
+and the bodies that chose the leak threshold and the models since (39,600 and 45,600
+bodies), ``--bodies 240 --split test --loose-top-share 0.5`` with seeds 7 and 8.
 """
 
 from __future__ import annotations

@@ -92,8 +92,9 @@ def test_loose_t_shirt_widens_the_front_reading_and_the_cross_check_follows_its_
     # photo alone reads her chest and waist several cm larger than both photos together,
     # her hips about the same. Whether that is past DISAGREEMENT_Z combined sds depends
     # on the model's +/- (the 33,600-body models warned for chest and waist, the
-    # 39,600-body ones are just under 2 sds), so the warnings are checked against the
-    # rule, and the rule itself against known answers in test_scan_data.py.
+    # 39,600-body ones for neither, the 45,600-body ones for chest), so the warnings are
+    # checked against the rule, and the rule itself against known answers in
+    # test_scan_data.py.
     pipeline = ScanPipeline()
     result = pipeline(photos[0], photos[1], 165.0, sex="female")
     alone = pipeline(photos[0], None, 165.0, sex="female").measurements
