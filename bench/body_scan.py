@@ -101,13 +101,13 @@ def accuracy(test_path: Path) -> str:
         loose_top_line(data),
     ]
     if "leak_rows_front" in data:  # data made with the mask-leak check
-        passed = data["ok_front"]
-        leaks = data["leak_rows_front"][passed]
+        leaks = data["leak_rows_front"][data["ok_front"]]
+        fired = leaks[leaks > 0]
+        median_rows = float(np.median(fired)) if fired.size else 0.0
         lines.append(
             f"- the mask-leak check (`fitroom.body.features.LEAK_FRACTION`) replaced torso "
-            f"edges in {100 * float(np.mean(leaks > 0)):.1f}% of the {int(passed.sum())} "
-            f"front photos (median {float(np.median(leaks[leaks > 0])) if leaks.any() else 0:.0f} "
-            "edge rows where it did, photo and mirror image together)"
+            f"edges in {100 * fired.size / leaks.size:.1f}% of the {leaks.size} front photos "
+            f"(median {median_rows:.0f} edge rows where it did, photo and mirror image together)"
         )
     return "\n".join(lines)
 

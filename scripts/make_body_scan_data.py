@@ -155,7 +155,7 @@ def main() -> None:
         k: [] for k in ("front", "side", "ok_front", "ok_front_side", "height_cm", "weight_kg")
     }
     rows.update({"sex": [], "targets_cm": [], "arm_deg": [], "loose_top": []})
-    rows.update({"leak_rows_front": [], "leak_rows_side": []})
+    rows["leak_rows_front"] = []  # the leak check is front-only
     outcomes: Counter[str] = Counter()
     feature_size = 0
     params = sample_body_params(rng, args.bodies)
@@ -192,7 +192,8 @@ def main() -> None:
                 vector, outcome, leaks = observe_view(
                     rendered.image_rgb, view, args.legacy_features
                 )
-                rows[f"leak_rows_{view}"].append(leaks)
+                if view == "front":
+                    rows["leak_rows_front"].append(leaks)
                 outcomes[f"{view}:{outcome}"] += 1
                 features[view] = vector
                 if vector is not None:
@@ -225,7 +226,6 @@ def main() -> None:
         "arm_deg": np.array(rows["arm_deg"], dtype=np.float64),
         "loose_top": np.array(rows["loose_top"], dtype=bool),
         "leak_rows_front": np.array(rows["leak_rows_front"], dtype=np.int64),
-        "leak_rows_side": np.array(rows["leak_rows_side"], dtype=np.int64),
     }
     meta = {
         "bodies": args.bodies,

@@ -16,7 +16,8 @@ sets the standard deviations; without it the validation bodies do.
 Run (the shipped models; the full command is in each ``config.json``):
 ``python scripts/train_body_measure.py var/body_scan/train2.npz
 var/body_scan/more/train_s1{0,1,2,3,4,5,6,7,8,9}.npz
-var/body_scan/more/train_loose_s2{0,1,2,3,4,5}.npz --epochs 120 --hidden 128 --members 5
+var/body_scan/more/train_loose_s2{0,1,2,3,4,5}.npz
+var/body_scan/more/train_mirror_s2{6,7,8,9}.npz --epochs 120 --hidden 128 --members 5
 --weight-decay 1e-2 --dropout 0.1 --noise 0.1
 --calibration var/body_scan/more/val_shifted_s5.npz``
 """

@@ -9,7 +9,8 @@ tight-clothed bodies are flagged. Output: ``src/fitroom/models_dir/loose_top/<va
 
 Run (the shipped detectors; the full command is in each ``config.json``):
 ``python scripts/train_loose_top_detector.py
-var/body_scan/more/train_loose_s2{0,1,2,3,4,5}.npz``
+var/body_scan/more/train_loose_s2{0,1,2,3,4,5}.npz
+var/body_scan/more/train_mirror_s2{6,7}.npz``
 """
 
 from __future__ import annotations

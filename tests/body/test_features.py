@@ -45,9 +45,9 @@ def _drawn_front(leak_px: int = 0, notch_px: int = 0) -> tuple[PersonRegion, Pos
     mask = np.zeros((height, width), bool)
     centre = 400
     crotch_row = floor - int(0.45 * stature)
-    mask[top:crotch_row, centre - 100 : centre + 100] = True
-    mask[crotch_row : floor + 1, centre - 100 : centre - 30] = True
-    mask[crotch_row : floor + 1, centre + 30 : centre + 100] = True
+    mask[top:crotch_row, centre - 100 : centre + 100] = True  # torso and head block
+    mask[crotch_row : floor + 1, centre - 100 : centre - 30] = True  # right leg
+    mask[crotch_row : floor + 1, centre + 30 : centre + 100] = True  # left leg
     mask[top + 200 : top + 500, centre - 190 : centre - 150] = True  # arms, apart
     mask[top + 200 : top + 500, centre + 150 : centre + 190] = True
     leak_rows = slice(floor - 495, floor - 455)
@@ -94,7 +94,7 @@ def test_widths_of_a_drawn_figure_are_its_widths_over_stature() -> None:
 
 
 def test_a_mask_leak_beside_the_torso_is_not_measured_but_a_real_dip_is() -> None:
-    leak_px = round(3 * LEAK_FRACTION * 1000)  # 45 px: 3x the limit
+    leak_px = round(3 * LEAK_FRACTION * 1000)  # 3x the limit
     region, observation, stature = _drawn_front(leak_px=leak_px, notch_px=30)
     features = view_features("front", region, observation)
     by_level = dict(zip(LEVEL_FRACTIONS, features.widths, strict=True))
