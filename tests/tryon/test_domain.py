@@ -23,7 +23,14 @@ from fitroom.errors import (
 from fitroom.tryon.compose import box_paste, neck_opening, try_on
 from fitroom.tryon.garment import Category, parse_category, prepare_garment, segment_garment
 from fitroom.tryon.metrics import psnr, ssim
-from fitroom.tryon.person import body_layout, grey_region
+from fitroom.tryon.person import (
+    BodyLayout,
+    body_layout,
+    fit_stroke_pose,
+    grey_region,
+    pose_region,
+    with_agnostic_arms,
+)
 from fitroom.tryon.warp import ThinPlateSpline, warp_to
 from fitroom.vision.pose import LANDMARK_COUNT, FaceBox, Landmark, PoseObservation
 from tests.conftest import data_dir
@@ -256,6 +263,131 @@ def test_grey_region_is_found_only_when_painted() -> None:
     assert region.sum() <= 200 * 140 + 2 * (200 + 140) * 3
 
 
+# --- the grey strokes of an agnostic photo -------------------------------------------
+
+#: OpenPose-numbered joints of a person at 768 x 1024 (neck, shoulders, elbows, wrists,
+#: hips as drawn): the left arm hangs out from the body, the right one along it.
+DRAWN = {
+    1: (384.0, 300.0), 2: (270.0, 300.0), 3: (190.0, 520.0), 4: (170.0, 730.0),
+    5: (500.0, 305.0), 6: (520.0, 540.0), 7: (545.0, 760.0), 9: (280.0, 640.0),
+    12: (490.0, 645.0),
+}  # fmt: skip
+
+
+def viton_grey(joints: dict[int, tuple[float, float]]) -> NDArray[np.bool_]:
+    """VITON-HD's agnostic strokes as HR-VITON's ``get_agnostic`` draws them (PIL), hips
+    widened to the shoulder distance first; the trousers (below y = 700, x 250-520)
+    pasted back."""
+    from PIL import ImageDraw
+
+    pose = {i: np.array(p) for i, p in joints.items()}
+    length_a = float(np.linalg.norm(pose[5] - pose[2]))
+    length_b = float(np.linalg.norm(pose[12] - pose[9]))
+    middle = (pose[9] + pose[12]) / 2
+    pose[9] = middle + (pose[9] - middle) / length_b * length_a
+    pose[12] = middle + (pose[12] - middle) / length_b * length_a
+    r = int(length_a / 16) + 1
+    canvas = Image.new("L", (768, 1024), 0)
+    draw = ImageDraw.Draw(canvas)
+
+    def xy(i: int) -> tuple[float, float]:
+        return (float(pose[i][0]), float(pose[i][1]))
+
+    draw.line([xy(2), xy(5)], 255, width=r * 10)
+    for i in (2, 5):
+        x, y = xy(i)
+        draw.ellipse((x - r * 5, y - r * 5, x + r * 5, y + r * 5), 255, 255)
+    for i in (3, 4, 6, 7):
+        draw.line([xy(i - 1), xy(i)], 255, width=r * 10)
+        x, y = xy(i)
+        draw.ellipse((x - r * 5, y - r * 5, x + r * 5, y + r * 5), 255, 255)
+    for i in (9, 12):
+        x, y = xy(i)
+        draw.ellipse((x - r * 3, y - r * 6, x + r * 3, y + r * 6), 255, 255)
+    draw.line([xy(2), xy(9)], 255, width=r * 6)
+    draw.line([xy(5), xy(12)], 255, width=r * 6)
+    draw.line([xy(9), xy(12)], 255, width=r * 12)
+    draw.polygon([xy(2), xy(5), xy(12), xy(9)], 255, 255)
+    x, y = xy(1)
+    draw.rectangle((x - r * 7, y - r * 7, x + r * 7, y + r * 7), 255, 255)
+    grey = np.asarray(canvas) > 0
+    grey[700:, 250:520] = False  # the trousers, pasted back over the grey
+    return grey
+
+
+def guessed_layout(
+    joints: dict[int, tuple[float, float]], grey: NDArray[np.bool_], shift: tuple[float, float]
+) -> BodyLayout:
+    """A layout as MediaPipe might guess it under the grey: the true shoulders and hips,
+    the elbows and wrists off by ``shift``; the person mask is the grey plus the legs."""
+    person = grey.copy()
+    person[700:, 250:520] = True
+    off = np.array(shift)
+    points = {
+        Landmark.right_shoulder: joints[2], Landmark.left_shoulder: joints[5],
+        Landmark.right_elbow: tuple(np.array(joints[3]) + off),
+        Landmark.left_elbow: tuple(np.array(joints[6]) - off),
+        Landmark.right_wrist: tuple(np.array(joints[4]) + off),
+        Landmark.left_wrist: tuple(np.array(joints[7]) - off),
+        Landmark.right_hip: joints[9], Landmark.left_hip: joints[12],
+    }  # fmt: skip
+    seen = observation(points)
+    seen = PoseObservation(
+        seen.landmarks_px, seen.visibility, seen.world_m, person.astype(np.float32), seen.faces
+    )
+    return body_layout(seen)
+
+
+def off_the_arm(point: NDArray[np.float64], shoulder: int) -> float:
+    """Distance (px) from ``point`` to the drawn arm from OpenPose joint ``shoulder``."""
+    a, b, c = (np.array(DRAWN[shoulder + i]) for i in range(3))
+    distances = []
+    for start, end in ((a, b), (b, c)):
+        along = float(
+            np.clip((point - start) @ (end - start) / ((end - start) @ (end - start)), 0, 1)
+        )
+        distances.append(float(np.hypot(*(point - (start + along * (end - start))))))
+    return min(distances)
+
+
+def test_the_grey_strokes_give_back_the_arms_that_drew_them() -> None:
+    grey = viton_grey(DRAWN)
+    layout = guessed_layout(DRAWN, grey, (30.0, -25.0))
+    pose = fit_stroke_pose(grey, layout)
+    # The wrists end the strokes, so they are found; an elbow on a nearly straight arm
+    # may slide along it (the sleeve lies the same), but not off it.
+    assert np.hypot(*(pose[5] - DRAWN[4])) < 7.0
+    assert np.hypot(*(pose[6] - DRAWN[7])) < 7.0
+    assert off_the_arm(pose[3], 2) < 5.0
+    assert off_the_arm(pose[4], 5) < 5.0
+    # The guess was 39 px from the true joints, 20 px off the arm's line.
+    assert off_the_arm(layout.elbow_l, 2) > 15.0
+    dressed = with_agnostic_arms(layout, grey)
+    assert off_the_arm(dressed.elbow_l, 2) < 5.0
+    assert np.hypot(*(dressed.wrist_r - DRAWN[7])) < 7.0
+    # The hands move with the wrists.
+    assert np.allclose(dressed.hand_l - dressed.wrist_l, layout.hand_l - layout.wrist_l)
+
+
+def test_a_joint_whose_grey_was_pasted_over_keeps_the_guess() -> None:
+    grey = viton_grey(DRAWN)
+    # The right forearm's sleeve was taken for trousers and pasted back over the grey.
+    grey[600:, 440:] = False
+    layout = guessed_layout(DRAWN, grey, (30.0, -25.0))
+    dressed = with_agnostic_arms(layout, grey)
+    assert np.array_equal(dressed.wrist_r, layout.wrist_r)
+    assert np.hypot(*(dressed.wrist_l - DRAWN[4])) < 7.0
+
+
+def test_the_real_photo_region_is_drawn_like_the_fitted_strokes() -> None:
+    # ``pose_region`` draws the same strokes from a layout (plus its head/hip cuts).
+    grey = viton_grey(DRAWN)
+    layout = guessed_layout(DRAWN, grey, (0.0, 0.0))
+    drawn = pose_region(layout, grey.shape)
+    both = drawn[:700] & grey[:700]
+    assert both.sum() / (drawn[:700] | grey[:700]).sum() > 0.95
+
+
 # --- the real VITON-HD pair ---------------------------------------------------------
 
 
@@ -293,6 +425,29 @@ def test_viton_pair_beats_both_baselines_inside_the_region() -> None:
     assert ours > ssim(boxed, truth, region) + 0.1
     assert psnr(result.image, truth, region) > psnr(agnostic, truth, region) + 2.0
     assert ssim(result.image, truth) > 0.86
+
+
+@needs_sample
+def test_viton_grey_strokes_place_the_arms_nearer_the_real_ones() -> None:
+    """On the real pair, the arms read from the grey's strokes lie nearer MediaPipe's
+    joints on the true photo than MediaPipe's own guess on the grey photo does."""
+    from fitroom.vision.pose import pose_estimator
+
+    estimator = pose_estimator()
+    agnostic = read_rgb(SAMPLE / "agnostic-v3.2.jpg")
+    seen_grey = estimator.observe(agnostic)
+    seen_true = estimator.observe(read_rgb(SAMPLE / "image.jpg"))
+    assert seen_grey is not None and seen_true is not None
+    guess, truth = body_layout(seen_grey), body_layout(seen_true)
+    region = grey_region(agnostic)
+    assert region is not None
+    fitted = with_agnostic_arms(guess, region)
+    names = ("elbow_l", "elbow_r", "wrist_l", "wrist_r")
+
+    def error(layout: BodyLayout) -> float:
+        return float(np.mean([np.hypot(*(getattr(layout, n) - getattr(truth, n))) for n in names]))
+
+    assert error(fitted) < 0.7 * error(guess)
 
 
 PERSON = data_dir() / "tryon" / "person" / "00121_00.jpg"
@@ -499,3 +654,23 @@ def test_the_demo_photos_drop_shadow_is_not_cut_out_with_the_garment(category: s
     assert 0.01 < removed.sum() / untrimmed.sum() < 0.05
     rim = photo[removed].astype(float)
     assert np.abs(rim - rim.mean(axis=1, keepdims=True)).max(axis=1).mean() < 8
+
+
+@pytest.mark.parametrize(("sleeve_px", "long"), [(260.0, True), (150.0, False)])
+def test_a_long_sleeve_ends_at_the_wrist_and_a_short_one_where_it_ends(
+    sleeve_px: float, long: bool
+) -> None:
+    from fitroom.tryon.compose import SLEEVE_LENGTH, _sleeve_pairs
+
+    # A straight sleeve, root at (100, 100), pointing down, 40 px wide.
+    sleeve = np.zeros((400, 300), dtype=bool)
+    sleeve[100 : int(100 + sleeve_px), 80:121] = True
+    tip, armpit = np.array([80.0, 100.0]), np.array([120.0, 100.0])
+    cuff = (100.0, 100.0 + sleeve_px)
+    # The arm: root -> elbow -> wrist, 300 px along; the garment is worn at scale 1.
+    arm = [np.array([400.0, 200.0]), np.array([400.0, 350.0]), np.array([400.0, 500.0])]
+    _, dst = _sleeve_pairs(sleeve, tip, armpit, cuff, arm, 1.0, (tip, armpit))
+    cuff_centre = dst[-2]  # the last fraction's middle pair
+    expected_y = 500.0 if long else 200.0 + sleeve_px * SLEEVE_LENGTH
+    assert cuff_centre[0] == pytest.approx(400.0, abs=1.0)
+    assert cuff_centre[1] == pytest.approx(expected_y, abs=1.0)

@@ -4,7 +4,9 @@ Steps (each a function below, composed by ``try_on``; trousers, shorts and skirt
 through ``fitroom.tryon.lower`` instead):
 
 1. The part of the photo the new garment replaces: the flat-grey agnostic region when
-   the input has one (``grey_region``), else ``clothing_region``: VITON-HD's pose
+   the input has one (``grey_region``; the grey hides the arms, so their elbows and
+   wrists are read from the outline of the strokes that drew it, ``with_agnostic_arms``),
+   else ``clothing_region``: VITON-HD's pose
    geometry below the shoulders widened by the person's own clothing, plus an old
    top's tail below the hips; bare arms, the neck, hands and hair are left out.
 2. ``fill_background``: inpaint the region from the background around the person, so
@@ -46,6 +48,7 @@ from fitroom.tryon.person import (
     skin_colour,
     skin_like,
     top_in_front,
+    with_agnostic_arms,
 )
 from fitroom.tryon.warp import warp_to
 
@@ -57,6 +60,9 @@ TIP_OUT = 0.03
 #: length against the flat sleeve.
 WORN_WIDTH = 1.1
 SLEEVE_LENGTH = 0.94
+#: A sleeve that reaches this share of the way from its root to the wrist is a long
+#: sleeve, and long sleeves end at the wrist.
+LONG_SLEEVE = 0.75
 #: Tops are worn down to the hip line: the body panel is stretched so its hem lands this
 #: share of the shoulder-joint distance below the hip joints, within the clamp below
 #: (so a crop top stays short and a long shirt stays long).
@@ -376,7 +382,9 @@ def _sleeve_pairs(
     attach: tuple[NDArray[np.float64], NDArray[np.float64]],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Control pairs that lay a sleeve along the arm polyline (root, elbow, wrist), its
-    seam (shoulder tip, armpit) pinned to where the body panel puts them (``attach``)."""
+    seam (shoulder tip, armpit) pinned to where the body panel puts them (``attach``).
+    A long sleeve (one that would reach at least ``LONG_SLEEVE`` of the way to the
+    wrist) ends at the wrist."""
     root = (g_tip + g_armpit) / 2
     cuff = np.asarray(g_cuff)
     axis = cuff - root
@@ -389,13 +397,17 @@ def _sleeve_pairs(
     side = rel @ normal
     src: list[NDArray[np.float64]] = [g_tip, g_armpit]
     dst: list[NDArray[np.float64]] = [attach[0], attach[1]]
+    reach = length * scale * SLEEVE_LENGTH
+    arm_length = sum(float(np.linalg.norm(b - a)) for a, b in itertools.pairwise(arm))
+    if reach >= LONG_SLEEVE * arm_length:
+        reach = arm_length
     for fraction in (0.25, 0.5, 0.75, 1.0):
         at = fraction * length
         near = np.abs(along - at) < 0.06 * length + 2
         if near.sum() < 3:
             continue
         lo, hi = float(np.percentile(side[near], 3)), float(np.percentile(side[near], 97))
-        point, direction = polyline_point(arm, fraction * length * scale * SLEEVE_LENGTH)
+        point, direction = polyline_point(arm, fraction * reach)
         arm_normal = np.array([-direction[1], direction[0]])
         for offset in (lo, 0.5 * (lo + hi), hi):
             src.append(root + at * unit + offset * normal)
@@ -574,6 +586,10 @@ def try_on(
     skin = None if agnostic else skin_like(person_rgb, tone)
     if grey is not None:
         region = grey
+        # The grey hides the arms: read them from the grey strokes' outline instead.
+        started_fit = time.perf_counter()
+        layout = with_agnostic_arms(layout, grey)
+        timings["arms_fit_ms"] = (time.perf_counter() - started_fit) * 1000
     elif region is None:
         assert skin is not None
         region = clothing_region(person_rgb, layout, skin)

@@ -14,6 +14,7 @@ and hips, a box at the neck; the head and the lower body stay untouched.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -176,55 +177,211 @@ def grey_region(rgb: NDArray[np.uint8]) -> NDArray[np.bool_] | None:
     return region
 
 
-def _stroke(
-    canvas: NDArray[np.uint8], a: NDArray[np.float64], b: NDArray[np.float64], width_px: int
-) -> None:
-    cv2.line(canvas, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), (1,), max(1, width_px))
+#: Sub-pixel bits for OpenCV drawing (coordinates are multiplied by 2**bits).
+_SHIFT = 4
+#: Fitting the agnostic strokes: the grey region is compared at this share of the
+#: photo's size, first coarse then fine, moving one coordinate by these steps (photo px).
+FIT_SCALES = ((0.125, (16.0, 8.0)), (0.25, (4.0,)))
+#: Each fitted point is pulled towards MediaPipe's guess with this spread (photo px):
+#: where the grey does not say (an elbow inside the torso's grey), the guess stays.
+FIT_PRIOR_PX = 40.0
+#: A fitted joint is used only where the grey still covers this share of its disc.
+MIN_DISC_GREY = 0.5
+
+#: Stroke pose indices: neck, shoulders, elbows, wrists (image left, right), and the hips
+#: as VITON-HD widens them (to the shoulder distance, about their middle).
+NECK, SHOULDER_L, SHOULDER_R, ELBOW_L, ELBOW_R, WRIST_L, WRIST_R, HIP_L, HIP_R = range(9)
+#: The points the fit moves: the neck square and the hips change only the torso's grey.
+FITTED = (SHOULDER_L, SHOULDER_R, ELBOW_L, ELBOW_R, WRIST_L, WRIST_R)
+
+
+def _fixed(point: NDArray[np.float64], scale: float) -> tuple[int, int]:
+    return (round(point[0] * scale * (1 << _SHIFT)), round(point[1] * scale * (1 << _SHIFT)))
+
+
+def agnostic_mask(
+    pose: NDArray[np.float64], r_px: float, shape: tuple[int, int], scale: float = 1.0
+) -> NDArray[np.bool_]:
+    """VITON-HD's grey strokes for a stroke pose (9 x 2 photo px, indices above) and
+    stroke unit ``r_px``, drawn at ``scale`` of the photo (``shape`` is the drawn size).
+
+    As VITON-HD (HR-VITON's ``get_agnostic``) draws them: the shoulder line and each arm
+    segment 10 r wide with 5 r discs at the joints; ellipses 3 r x 6 r at the hips, the
+    shoulder-to-hip lines 6 r wide, the hip line 12 r wide and the torso polygon; a
+    14 r square at the neck.
+    """
+    canvas = np.zeros(shape, dtype=np.uint8)
+    p = [_fixed(point, scale) for point in pose]
+    unit = r_px * scale
+
+    def stroke(i: int, j: int, width: float) -> None:
+        cv2.line(canvas, p[i], p[j], (1,), max(1, round(width * unit)), cv2.LINE_8, _SHIFT)
+
+    def disc(i: int, radius: float) -> None:
+        cv2.circle(canvas, p[i], round(radius * unit * (1 << _SHIFT)), (1,), -1, cv2.LINE_8, _SHIFT)
+
+    stroke(SHOULDER_L, SHOULDER_R, 10)
+    disc(SHOULDER_L, 5)
+    disc(SHOULDER_R, 5)
+    for a, b in (
+        (SHOULDER_L, ELBOW_L),
+        (ELBOW_L, WRIST_L),
+        (SHOULDER_R, ELBOW_R),
+        (ELBOW_R, WRIST_R),
+    ):
+        stroke(a, b, 10)
+        disc(b, 5)
+    axes = (round(3 * unit * (1 << _SHIFT)), round(6 * unit * (1 << _SHIFT)))
+    for hip in (HIP_L, HIP_R):
+        cv2.ellipse(canvas, p[hip], axes, 0, 0, 360, (1,), -1, cv2.LINE_8, _SHIFT)
+    stroke(SHOULDER_L, HIP_L, 6)
+    stroke(SHOULDER_R, HIP_R, 6)
+    stroke(HIP_L, HIP_R, 12)
+    cv2.fillPoly(
+        canvas,
+        [np.array([p[SHOULDER_L], p[SHOULDER_R], p[HIP_R], p[HIP_L]])],
+        (1,),
+        cv2.LINE_8,
+        _SHIFT,
+    )
+    neck = pose[NECK]
+    half = 7 * r_px
+    cv2.rectangle(
+        canvas, _fixed(neck - half, scale), _fixed(neck + half, scale), (1,), -1, cv2.LINE_8, _SHIFT
+    )
+    mask: NDArray[np.bool_] = canvas > 0
+    return mask
+
+
+def stroke_unit_px(pose: NDArray[np.float64]) -> int:
+    """VITON-HD's stroke unit r: the shoulder distance / 16, plus one."""
+    return int(np.hypot(*(pose[SHOULDER_R] - pose[SHOULDER_L])) / 16) + 1
+
+
+def stroke_pose(layout: BodyLayout) -> NDArray[np.float64]:
+    """The stroke pose of a body layout (neck at the shoulders' middle, hips widened)."""
+    length_a = layout.shoulder_width_px
+    hip_mid = layout.hip_mid
+    hip_width = float(np.hypot(*(layout.hip_r - layout.hip_l))) or 1.0
+    hip_l = hip_mid + (layout.hip_l - hip_mid) / hip_width * length_a
+    hip_r = hip_mid + (layout.hip_r - hip_mid) / hip_width * length_a
+    return np.array(
+        [
+            layout.shoulder_mid, layout.shoulder_l, layout.shoulder_r, layout.elbow_l,
+            layout.elbow_r, layout.wrist_l, layout.wrist_r, hip_l, hip_r,
+        ],
+        dtype=np.float64,
+    )  # fmt: skip
 
 
 def pose_region(layout: BodyLayout, shape: tuple[int, int]) -> NDArray[np.bool_]:
     """VITON-HD's agnostic geometry from the pose: arms, torso and neck, as a mask."""
-    canvas = np.zeros(shape, dtype=np.uint8)
-    length_a = layout.shoulder_width_px
-    r = int(length_a / 16) + 1
-    hip_mid = layout.hip_mid
-    hip_width = float(np.hypot(*(layout.hip_r - layout.hip_l))) or 1.0
-    # VITON-HD widens the hips to the shoulder width.
-    hip_l = hip_mid + (layout.hip_l - hip_mid) / hip_width * length_a
-    hip_r = hip_mid + (layout.hip_r - hip_mid) / hip_width * length_a
-    _stroke(canvas, layout.shoulder_l, layout.shoulder_r, r * 10)
-    for joint in (layout.shoulder_l, layout.shoulder_r):
-        cv2.circle(canvas, (int(joint[0]), int(joint[1])), r * 5, (1,), -1)
-    segments = (
-        (layout.shoulder_l, layout.elbow_l),
-        (layout.elbow_l, layout.wrist_l),
-        (layout.shoulder_r, layout.elbow_r),
-        (layout.elbow_r, layout.wrist_r),
-    )
-    for a, b in segments:
-        _stroke(canvas, a, b, r * 10)
-        cv2.circle(canvas, (int(b[0]), int(b[1])), r * 5, (1,), -1)
-    for hip in (hip_l, hip_r):
-        cv2.ellipse(canvas, (int(hip[0]), int(hip[1])), (r * 3, r * 6), 0, 0, 360, (1,), -1)
-    _stroke(canvas, layout.shoulder_l, hip_l, r * 6)
-    _stroke(canvas, layout.shoulder_r, hip_r, r * 6)
-    _stroke(canvas, hip_l, hip_r, r * 12)
-    polygon = (
-        np.array([layout.shoulder_l, layout.shoulder_r, hip_r, hip_l]).round().astype(np.int32)
-    )
-    cv2.fillPoly(canvas, [polygon], (1,))
-    neck = layout.shoulder_mid
-    corner_a = (int(neck[0] - r * 7), int(neck[1] - r * 7))
-    corner_b = (int(neck[0] + r * 7), int(neck[1] + r * 7))
-    cv2.rectangle(canvas, corner_a, corner_b, (1,), -1)
-    region = canvas > 0
+    pose = stroke_pose(layout)
+    r = stroke_unit_px(pose)
+    region = agnostic_mask(pose, r, shape)
     # The head and the lower body stay: cut above the chin line and below the hips.
     chin_y = layout.chin_y
     rows = np.arange(shape[0])[:, None]
     region &= rows > chin_y
-    hip_y = float(max(hip_l[1], hip_r[1]) + r * 6)
+    hip_y = float(max(pose[HIP_L][1], pose[HIP_R][1]) + r * 6)
     region &= rows < hip_y
     return region
+
+
+def fit_stroke_pose(region: NDArray[np.bool_], layout: BodyLayout) -> NDArray[np.float64]:
+    """The stroke pose that drew a grey agnostic ``region``, found by coordinate descent
+    from MediaPipe's guess (``layout``, read from the grey photo itself).
+
+    The grey hides the arms, so MediaPipe guesses them; the strokes were drawn around
+    the pose of the person before the grey (10 r wide, centred on the bones), so their
+    outline says where the arms are. Cost: grey pixels the strokes miss, plus pixels the
+    strokes cover that are neither grey nor person (the head and the lower body were
+    pasted back over the grey, so non-grey person pixels cost nothing), plus a pull
+    towards the guess (``FIT_PRIOR_PX``) for what the outline leaves open.
+    """
+    start = stroke_pose(layout)
+    pose = start.copy()
+    height_px, width_px = region.shape
+    person = layout.person_mask > 0.5
+    for scale, steps in FIT_SCALES:
+        size = (max(8, round(width_px * scale)), max(8, round(height_px * scale)))
+        grey: NDArray[np.float32] = np.asarray(
+            cv2.resize(region.astype(np.float32), size, interpolation=cv2.INTER_AREA), np.float32
+        )
+        body = cv2.resize(person.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+        outside = (1.0 - grey) * (1.0 - body)
+        weight: NDArray[np.float32] = (grey - outside).astype(np.float32)
+        grey_total = float(grey.sum())
+        best = _stroke_cost(pose, start, weight, grey_total, scale)
+        for step in steps:
+            improved = True
+            while improved:
+                improved = False
+                for index in FITTED:
+                    for axis in (0, 1):
+                        for delta in (-step, step):
+                            pose[index, axis] += delta
+                            value = _stroke_cost(pose, start, weight, grey_total, scale)
+                            if value < best - 1e-9:
+                                best = value
+                                improved = True
+                            else:
+                                pose[index, axis] -= delta
+    return pose
+
+
+def _stroke_cost(
+    pose: NDArray[np.float64],
+    start: NDArray[np.float64],
+    weight: NDArray[np.float32],
+    grey_total: float,
+    scale: float,
+) -> float:
+    """``fit_stroke_pose``'s cost: mismatched photo pixels / 16, plus the pull.
+    ``weight`` is grey minus outside per drawn pixel, so the mismatch is the grey total
+    less the weight summed over the drawn strokes."""
+    shape = (int(weight.shape[0]), int(weight.shape[1]))
+    drawn = agnostic_mask(pose, stroke_unit_px(pose), shape, scale).view(np.uint8)
+    count = cv2.countNonZero(drawn)
+    covered = float(cv2.mean(weight, mask=drawn)[0]) * count if count else 0.0
+    missed = grey_total - covered
+    pull = float(((pose - start) ** 2).sum()) / FIT_PRIOR_PX**2
+    return missed / scale**2 / 16.0 + pull
+
+
+def _disc_grey_share(
+    region: NDArray[np.bool_], centre: NDArray[np.float64], radius_px: float
+) -> float:
+    """The share of the disc around ``centre`` that is grey in ``region``."""
+    disc = np.zeros(region.shape, dtype=np.uint8)
+    cv2.circle(
+        disc, _fixed(centre, 1.0), round(radius_px * (1 << _SHIFT)), (1,), -1, cv2.LINE_8, _SHIFT
+    )
+    inside = disc > 0
+    return float(region[inside].mean()) if inside.any() else 0.0
+
+
+def with_agnostic_arms(layout: BodyLayout, region: NDArray[np.bool_]) -> BodyLayout:
+    """``layout`` with the elbows and wrists read from the grey region's arm strokes
+    (``fit_stroke_pose``), each where the grey still shows at least ``MIN_DISC_GREY`` of
+    the joint's 5 r disc. Elsewhere the clothing there was pasted back over the grey
+    (a sleeve taken for trousers by the parser, say): the strokes say nothing there,
+    and MediaPipe, which sees that clothing, keeps its guess. The shoulders stay
+    MediaPipe's: the garment's placement constants are calibrated on them."""
+    pose = fit_stroke_pose(region, layout)
+    radius = 5 * stroke_unit_px(pose)
+    joints = {}
+    for name, index in (
+        ("elbow_l", ELBOW_L), ("elbow_r", ELBOW_R), ("wrist_l", WRIST_L), ("wrist_r", WRIST_R)
+    ):  # fmt: skip
+        shown = _disc_grey_share(region, pose[index], radius) >= MIN_DISC_GREY
+        joints[name] = pose[index].copy() if shown else getattr(layout, name)
+    return dataclasses.replace(
+        layout,
+        hand_l=layout.hand_l + (joints["wrist_l"] - layout.wrist_l),
+        hand_r=layout.hand_r + (joints["wrist_r"] - layout.wrist_r),
+        **joints,
+    )
 
 
 def skin_colour(rgb: NDArray[np.uint8], layout: BodyLayout) -> NDArray[np.float64]:
