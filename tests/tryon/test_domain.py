@@ -450,6 +450,38 @@ def test_viton_grey_strokes_place_the_arms_nearer_the_real_ones() -> None:
     assert error(fitted) < 0.7 * error(guess)
 
 
+@needs_sample
+def test_the_new_necklines_opening_shows_skin_not_background() -> None:
+    from fitroom.tryon.compose import neck_opening_on_body
+    from fitroom.tryon.person import skin_colour
+    from fitroom.vision.pose import pose_estimator
+
+    agnostic = read_rgb(SAMPLE / "agnostic-v3.2.jpg")
+    truth = read_rgb(SAMPLE / "image.jpg")
+    seen = pose_estimator().observe(agnostic)
+    assert seen is not None
+    layout = body_layout(seen)
+    garment = prepare_garment(read_rgb(SAMPLE / "cloth.jpg"), "upper")
+    region = grey_region(agnostic)
+    assert region is not None
+    result = try_on(agnostic, garment, layout)
+    fitted = with_agnostic_arms(layout, region)
+    opening = neck_opening_on_body(garment, fitted, region.shape, region) & result.region
+    assert opening.sum() > 2000
+    # Between the shoulders, below the chin.
+    ys, xs = np.nonzero(opening)
+    assert ys.min() >= layout.chin_y
+    assert layout.shoulder_l[0] < xs.min() and xs.max() < layout.shoulder_r[0]
+    tone = skin_colour(agnostic, layout)
+    off_tone = np.abs(result.image[opening].astype(float) - tone).max(axis=1)
+    # 0.90 here; 0.77 when only the pose's neck capsule was painted and the rest of
+    # the opening was inpainted background.
+    assert (off_tone < 40).mean() > 0.85
+    # The true photo is skin there too (her neck and upper chest).
+    shown = result.image[opening].astype(float).mean(axis=0)
+    assert np.abs(truth[opening].astype(float).mean(axis=0) - shown).max() < 40
+
+
 PERSON = data_dir() / "tryon" / "person" / "00121_00.jpg"
 
 

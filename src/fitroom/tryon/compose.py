@@ -429,6 +429,27 @@ def neck_opening(garment: PreparedGarment) -> NDArray[np.bool_]:
     return opening
 
 
+def neck_opening_on_body(
+    garment: PreparedGarment,
+    layout: BodyLayout,
+    shape: tuple[int, int],
+    region: NDArray[np.bool_] | None,
+) -> NDArray[np.bool_]:
+    """Where the garment's front neck opening lands on the body (the body panel's warp),
+    below the chin line: skin shows there. Empty for a garment without one (trousers)."""
+    if garment.category is Category.LOWER:
+        return np.zeros(shape, dtype=bool)
+    targets = garment_targets(garment, layout, region)
+    _, alpha, (x0, y0, x1, y1) = warp_to(
+        garment.rgb, neck_opening(garment), targets.panel_src, targets.panel_dst, shape
+    )
+    out = np.zeros(shape, dtype=bool)
+    if alpha.size:
+        out[y0:y1, x0:x1] = alpha > 0.5
+    out[: max(0, int(layout.chin_y))] = False
+    return out
+
+
 def warp_garment(
     garment: PreparedGarment,
     layout: BodyLayout,
@@ -612,10 +633,13 @@ def try_on(
     inside = (
         _inside_sides(region, REGION_SIDE_MARGIN * layout.shoulder_width_px) if agnostic else region
     )
-    painted = paint_skin(canvas, inside, skin_mask(layout, shape), tone)
+    targets_region = region if agnostic else None
+    # The garment's neck opening shows the body (neck and chest), never the background.
+    opening = neck_opening_on_body(garment, layout, shape, targets_region)
+    painted = paint_skin(canvas, inside, skin_mask(layout, shape) | opening, tone)
     timings["skin_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
-    g_rgb, g_alpha = warp_garment(garment, layout, shape, region if agnostic else None)
+    g_rgb, g_alpha = warp_garment(garment, layout, shape, targets_region)
     timings["warp_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     g_rgb, g_alpha = close_side_gaps(
