@@ -42,13 +42,13 @@ from numpy.typing import NDArray
 from fitroom.tryon.garment import Category, PreparedGarment
 from fitroom.tryon.person import (
     BodyLayout,
+    fit_agnostic,
     grey_region,
     hair_mask,
     pose_region,
     skin_colour,
     skin_like,
     top_in_front,
-    with_agnostic_arms,
 )
 from fitroom.tryon.warp import warp_to
 
@@ -80,9 +80,12 @@ REGION_TIP_DROP = 0.17
 #: half ellipse under the collar: width and depth as shares of the shoulder-tip span.
 NECK_OPENING_WIDTH = 0.40
 NECK_OPENING_DEPTH = 0.25
-#: VITON-HD's grey reaches past the arms' outer edges: on a grey input, the garment is
-#: kept this share of the shoulder-joint distance inside the region's left/right edges.
-REGION_SIDE_MARGIN = 0.12
+#: VITON-HD's grey reaches past the body's outline: on a grey input, the garment is kept
+#: this many stroke units r inside the grey's left and right edges against the
+#: background. The torso's strokes reach 3 r past the shoulder-to-hip lines and the
+#: arms' 5 r past the bones; 3 r was the best of 2-3.5 r on the VITON-HD pair (mirrored
+#: too), where the old 0.12 shoulder widths (about 2.3 r) had been set.
+REGION_SIDE_MARGIN = 3.0
 #: Gaps narrower than this share of the shoulder-joint distance between a sleeve and
 #: the body panel, inside the region, are closed (an arm hanging against the torso).
 SLEEVE_GAP_CLOSE = 0.2
@@ -574,11 +577,17 @@ def blend_onto(
     return canvas
 
 
-def _inside_sides(region: NDArray[np.bool_], margin_px: float) -> NDArray[np.bool_]:
-    """``region`` shrunk by ``margin_px`` from its left and right edges only."""
+def _inside_sides(
+    region: NDArray[np.bool_], person: NDArray[np.bool_], margin_px: float
+) -> NDArray[np.bool_]:
+    """``region`` less what lies within ``margin_px`` left or right of the background
+    (pixels neither in ``region`` nor in ``person``). Where the grey meets the person's
+    own pixels (trousers or a face pasted back over it) nothing is taken off."""
     half = max(1, round(margin_px))
     kernel = np.ones((1, 2 * half + 1), np.uint8)
-    inside: NDArray[np.bool_] = cv2.erode(region.astype(np.uint8), kernel) > 0
+    background = (~region & ~person).astype(np.uint8)
+    near: NDArray[np.bool_] = cv2.dilate(background, kernel) > 0
+    inside: NDArray[np.bool_] = region & ~near
     return inside
 
 
@@ -602,6 +611,7 @@ def try_on(
     shape = (int(person_rgb.shape[0]), int(person_rgb.shape[1]))
     grey = grey_region(person_rgb) if region is None and detect_agnostic else None
     agnostic = grey is not None
+    unit_px = 0  # VITON-HD's stroke unit r, from the grey's strokes
     # Skin-coloured pixels, once: the region and the occlusion both need them.
     tone = skin_colour(person_rgb, layout)
     skin = None if agnostic else skin_like(person_rgb, tone)
@@ -609,7 +619,7 @@ def try_on(
         region = grey
         # The grey hides the arms: read them from the grey strokes' outline instead.
         started_fit = time.perf_counter()
-        layout = with_agnostic_arms(layout, grey)
+        layout, unit_px = fit_agnostic(layout, grey)
         timings["arms_fit_ms"] = (time.perf_counter() - started_fit) * 1000
     elif region is None:
         assert skin is not None
@@ -630,9 +640,7 @@ def try_on(
     timings["fill_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     # On a grey input the body lies inside the grey by VITON-HD's stroke margin.
-    inside = (
-        _inside_sides(region, REGION_SIDE_MARGIN * layout.shoulder_width_px) if agnostic else region
-    )
+    inside = _inside_sides(region, person, REGION_SIDE_MARGIN * unit_px) if agnostic else region
     targets_region = region if agnostic else None
     # The garment's neck opening shows the body (neck and chest), never the background.
     opening = neck_opening_on_body(garment, layout, shape, targets_region)

@@ -362,26 +362,35 @@ def _disc_grey_share(
 
 
 def with_agnostic_arms(layout: BodyLayout, region: NDArray[np.bool_]) -> BodyLayout:
+    """``layout`` with the elbows and wrists read from the grey region's arm strokes;
+    see ``fit_agnostic``."""
+    return fit_agnostic(layout, region)[0]
+
+
+def fit_agnostic(layout: BodyLayout, region: NDArray[np.bool_]) -> tuple[BodyLayout, int]:
     """``layout`` with the elbows and wrists read from the grey region's arm strokes
-    (``fit_stroke_pose``), each where the grey still shows at least ``MIN_DISC_GREY`` of
-    the joint's 5 r disc. Elsewhere the clothing there was pasted back over the grey
-    (a sleeve taken for trousers by the parser, say): the strokes say nothing there,
-    and MediaPipe, which sees that clothing, keeps its guess. The shoulders stay
+    (``fit_stroke_pose``), and the strokes' unit r in pixels.
+
+    A joint is read from the grey where the grey still shows at least ``MIN_DISC_GREY``
+    of its 5 r disc. Elsewhere the clothing there was pasted back over the grey (a
+    sleeve taken for trousers by the parser, say): the strokes say nothing there, and
+    MediaPipe, which sees that clothing, keeps its guess. The shoulders stay
     MediaPipe's: the garment's placement constants are calibrated on them."""
     pose = fit_stroke_pose(region, layout)
-    radius = 5 * stroke_unit_px(pose)
+    unit_px = stroke_unit_px(pose)
     joints = {}
     for name, index in (
         ("elbow_l", ELBOW_L), ("elbow_r", ELBOW_R), ("wrist_l", WRIST_L), ("wrist_r", WRIST_R)
     ):  # fmt: skip
-        shown = _disc_grey_share(region, pose[index], radius) >= MIN_DISC_GREY
+        shown = _disc_grey_share(region, pose[index], 5 * unit_px) >= MIN_DISC_GREY
         joints[name] = pose[index].copy() if shown else getattr(layout, name)
-    return dataclasses.replace(
+    fitted = dataclasses.replace(
         layout,
         hand_l=layout.hand_l + (joints["wrist_l"] - layout.wrist_l),
         hand_r=layout.hand_r + (joints["wrist_r"] - layout.wrist_r),
         **joints,
     )
+    return fitted, unit_px
 
 
 def skin_colour(rgb: NDArray[np.uint8], layout: BodyLayout) -> NDArray[np.float64]:
