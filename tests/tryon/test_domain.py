@@ -26,6 +26,7 @@ from fitroom.tryon.metrics import psnr, ssim
 from fitroom.tryon.person import (
     BodyLayout,
     body_layout,
+    fit_agnostic,
     fit_stroke_pose,
     grey_region,
     pose_region,
@@ -465,8 +466,9 @@ def test_the_new_necklines_opening_shows_skin_not_background() -> None:
     region = grey_region(agnostic)
     assert region is not None
     result = try_on(agnostic, garment, layout)
-    fitted = with_agnostic_arms(layout, region)
-    opening = neck_opening_on_body(garment, fitted, region.shape, region) & result.region
+    fit = fit_agnostic(layout, region)
+    opening = neck_opening_on_body(garment, fit.layout, region.shape, region, fit.unit_px)
+    opening &= result.region
     assert opening.sum() > 2000
     # Between the shoulders, below the chin.
     ys, xs = np.nonzero(opening)
@@ -706,3 +708,32 @@ def test_a_long_sleeve_ends_at_the_wrist_and_a_short_one_where_it_ends(
     expected_y = 500.0 if long else 200.0 + sleeve_px * SLEEVE_LENGTH
     assert cuff_centre[0] == pytest.approx(400.0, abs=1.0)
     assert cuff_centre[1] == pytest.approx(expected_y, abs=1.0)
+
+
+def test_the_grey_is_trimmed_next_to_the_background_only() -> None:
+    from fitroom.tryon.compose import _inside_sides
+
+    region = np.zeros((100, 200), dtype=bool)
+    region[20:80, 50:150] = True
+    person = region.copy()
+    person[20:80, 150:170] = True  # trousers pasted back on the right of the grey
+    arms = np.zeros_like(region)
+    arms[20:40] = True  # the top rows are around an arm
+    inside = _inside_sides(region, person, 10.0, arms, 4.0)
+    # Left edge: 10 px off beside the torso, 4 px beside the arm.
+    assert not inside[60, 50:60].any() and inside[60, 60]
+    assert not inside[30, 50:54].any() and inside[30, 54]
+    # Right edge meets the person's own pixels: nothing taken off.
+    assert inside[60, 149] and inside[30, 149]
+
+
+def test_the_arms_strokes_outside_the_torso_are_told_apart() -> None:
+    from fitroom.tryon.person import AgnosticFit, stroke_unit_px
+
+    grey = viton_grey(DRAWN)
+    layout = guessed_layout(DRAWN, grey, (0.0, 0.0))
+    pose = fit_stroke_pose(grey, layout)
+    arms = AgnosticFit(layout, pose, stroke_unit_px(pose)).arms_only(grey.shape)
+    assert arms[640, 150]  # beside the left forearm, well outside the torso
+    assert not arms[450, 384]  # the middle of the chest
+    assert not (arms & ~grey)[:700].sum() > 0.02 * arms[:700].sum()

@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 
 from fitroom.tryon.garment import Category, PreparedGarment
 from fitroom.tryon.person import (
+    AgnosticFit,
     BodyLayout,
     fit_agnostic,
     grey_region,
@@ -73,19 +74,24 @@ DRESS_LENGTH = 1.0
 #: Arm half-widths as shares of the shoulder-joint distance (upper arm, forearm).
 UPPER_ARM_HALF = 0.12
 FOREARM_HALF = 0.09
-#: On a grey agnostic input the shoulder tips sit this share of the shoulder-joint
-#: distance below the region's top edge (VITON-HD's grey reaches above the shoulders).
-REGION_TIP_DROP = 0.17
+#: On a grey agnostic input the shoulder tips sit this many stroke units r below the
+#: region's top edge: VITON-HD's grey reaches 5 r above the shoulder joints, so the
+#: tips sit 0.5 r (about 3% of the shoulder width) above them. Chosen on the VITON-HD
+#: pair and its mirror image among 3.2-5 r (0.17 shoulder widths, about 3.2 r, before).
+REGION_TIP_DROP = 4.5
 #: Product photos show the inside back of the neckline; the front opening is cut as a
 #: half ellipse under the collar: width and depth as shares of the shoulder-tip span.
 NECK_OPENING_WIDTH = 0.40
 NECK_OPENING_DEPTH = 0.25
 #: VITON-HD's grey reaches past the body's outline: on a grey input, the garment is kept
 #: this many stroke units r inside the grey's left and right edges against the
-#: background. The torso's strokes reach 3 r past the shoulder-to-hip lines and the
-#: arms' 5 r past the bones; 3 r was the best of 2-3.5 r on the VITON-HD pair (mirrored
-#: too), where the old 0.12 shoulder widths (about 2.3 r) had been set.
+#: background: 3 r beside the torso (its strokes reach 3 r past the shoulder-to-hip
+#: lines), 2 r beside an arm (its strokes reach 5 r past the bone, so a sleeve keeps up
+#: to 3 r, about 0.19 shoulder widths, each side of it). Chosen on the VITON-HD pair and
+#: its mirror image (2-3.5 r tried for each); 0.12 shoulder widths (about 2.3 r) all
+#: round had been set before.
 REGION_SIDE_MARGIN = 3.0
+ARM_SIDE_MARGIN = 2.0
 #: Gaps narrower than this share of the shoulder-joint distance between a sleeve and
 #: the body panel, inside the region, are closed (an arm hanging against the torso).
 SLEEVE_GAP_CLOSE = 0.2
@@ -305,17 +311,21 @@ class _Targets:
 
 
 def garment_targets(
-    garment: PreparedGarment, layout: BodyLayout, region: NDArray[np.bool_] | None
+    garment: PreparedGarment,
+    layout: BodyLayout,
+    region: NDArray[np.bool_] | None,
+    unit_px: float = 0.0,
 ) -> _Targets:
     """Landmark pairs (garment -> photo) for the body panel; ``region`` snaps the
-    shoulder line to the top of a given agnostic region."""
+    shoulder line to the top of a given agnostic region, whose strokes' unit r is
+    ``unit_px`` (0: VITON-HD's rule on the layout's shoulders)."""
     lm = garment.upper
     d = layout.shoulder_width_px
     across, down = _frame(layout.shoulder_l, layout.shoulder_r)
     tip_l = layout.shoulder_l - TIP_OUT * d * across - TIP_UP * d * down
     tip_r = layout.shoulder_r + TIP_OUT * d * across - TIP_UP * d * down
     if region is not None:
-        drop = REGION_TIP_DROP * d
+        drop = REGION_TIP_DROP * (unit_px or float(int(d / 16) + 1))
         tip_l = np.array([tip_l[0], _region_top(region, tip_l[0], tip_l[1]) + drop])
         tip_r = np.array([tip_r[0], _region_top(region, tip_r[0], tip_r[1]) + drop])
     g_l = np.asarray(lm.shoulder_left)
@@ -437,12 +447,13 @@ def neck_opening_on_body(
     layout: BodyLayout,
     shape: tuple[int, int],
     region: NDArray[np.bool_] | None,
+    unit_px: float = 0.0,
 ) -> NDArray[np.bool_]:
     """Where the garment's front neck opening lands on the body (the body panel's warp),
     below the chin line: skin shows there. Empty for a garment without one (trousers)."""
     if garment.category is Category.LOWER:
         return np.zeros(shape, dtype=bool)
-    targets = garment_targets(garment, layout, region)
+    targets = garment_targets(garment, layout, region, unit_px)
     _, alpha, (x0, y0, x1, y1) = warp_to(
         garment.rgb, neck_opening(garment), targets.panel_src, targets.panel_dst, shape
     )
@@ -458,10 +469,12 @@ def warp_garment(
     layout: BodyLayout,
     shape: tuple[int, int],
     region: NDArray[np.bool_] | None,
+    unit_px: float = 0.0,
 ) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
-    """The garment warped onto the body: full-size RGB and alpha (0-1)."""
+    """The garment warped onto the body: full-size RGB and alpha (0-1); ``region`` and
+    ``unit_px`` as in ``garment_targets``."""
     height_px, width_px = shape
-    targets = garment_targets(garment, layout, region)
+    targets = garment_targets(garment, layout, region, unit_px)
     out_rgb = np.zeros((height_px, width_px, 3), dtype=np.uint8)
     out_alpha = np.zeros((height_px, width_px), dtype=np.float32)
     panel = garment.mask & ~garment.sleeve_left & ~garment.sleeve_right & ~neck_opening(garment)
@@ -578,16 +591,27 @@ def blend_onto(
 
 
 def _inside_sides(
-    region: NDArray[np.bool_], person: NDArray[np.bool_], margin_px: float
+    region: NDArray[np.bool_],
+    person: NDArray[np.bool_],
+    margin_px: float,
+    arms: NDArray[np.bool_] | None = None,
+    arm_margin_px: float = 0.0,
 ) -> NDArray[np.bool_]:
     """``region`` less what lies within ``margin_px`` left or right of the background
-    (pixels neither in ``region`` nor in ``person``). Where the grey meets the person's
-    own pixels (trousers or a face pasted back over it) nothing is taken off."""
-    half = max(1, round(margin_px))
-    kernel = np.ones((1, 2 * half + 1), np.uint8)
+    (pixels neither in ``region`` nor in ``person``), or within ``arm_margin_px`` inside
+    ``arms``. Where the grey meets the person's own pixels (trousers or a face pasted
+    back over it) nothing is taken off."""
     background = (~region & ~person).astype(np.uint8)
-    near: NDArray[np.bool_] = cv2.dilate(background, kernel) > 0
-    inside: NDArray[np.bool_] = region & ~near
+
+    def near(margin: float) -> NDArray[np.bool_]:
+        half = max(1, round(margin))
+        grown: NDArray[np.bool_] = cv2.dilate(background, np.ones((1, 2 * half + 1), np.uint8)) > 0
+        return grown
+
+    cut = near(margin_px)
+    if arms is not None:
+        cut = np.where(arms, near(arm_margin_px), cut)
+    inside: NDArray[np.bool_] = region & ~cut
     return inside
 
 
@@ -611,7 +635,7 @@ def try_on(
     shape = (int(person_rgb.shape[0]), int(person_rgb.shape[1]))
     grey = grey_region(person_rgb) if region is None and detect_agnostic else None
     agnostic = grey is not None
-    unit_px = 0  # VITON-HD's stroke unit r, from the grey's strokes
+    fit: AgnosticFit | None = None  # what VITON-HD's grey strokes say
     # Skin-coloured pixels, once: the region and the occlusion both need them.
     tone = skin_colour(person_rgb, layout)
     skin = None if agnostic else skin_like(person_rgb, tone)
@@ -619,7 +643,8 @@ def try_on(
         region = grey
         # The grey hides the arms: read them from the grey strokes' outline instead.
         started_fit = time.perf_counter()
-        layout, unit_px = fit_agnostic(layout, grey)
+        fit = fit_agnostic(layout, grey)
+        layout = fit.layout
         timings["arms_fit_ms"] = (time.perf_counter() - started_fit) * 1000
     elif region is None:
         assert skin is not None
@@ -640,14 +665,24 @@ def try_on(
     timings["fill_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     # On a grey input the body lies inside the grey by VITON-HD's stroke margin.
-    inside = _inside_sides(region, person, REGION_SIDE_MARGIN * unit_px) if agnostic else region
+    inside = region
+    unit_px = 0.0
+    if fit is not None:
+        unit_px = float(fit.unit_px)
+        inside = _inside_sides(
+            region,
+            person,
+            REGION_SIDE_MARGIN * unit_px,
+            fit.arms_only(shape),
+            ARM_SIDE_MARGIN * unit_px,
+        )
     targets_region = region if agnostic else None
     # The garment's neck opening shows the body (neck and chest), never the background.
-    opening = neck_opening_on_body(garment, layout, shape, targets_region)
+    opening = neck_opening_on_body(garment, layout, shape, targets_region, unit_px)
     painted = paint_skin(canvas, inside, skin_mask(layout, shape) | opening, tone)
     timings["skin_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
-    g_rgb, g_alpha = warp_garment(garment, layout, shape, targets_region)
+    g_rgb, g_alpha = warp_garment(garment, layout, shape, targets_region, unit_px)
     timings["warp_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     g_rgb, g_alpha = close_side_gaps(

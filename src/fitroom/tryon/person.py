@@ -200,7 +200,11 @@ def _fixed(point: NDArray[np.float64], scale: float) -> tuple[int, int]:
 
 
 def agnostic_mask(
-    pose: NDArray[np.float64], r_px: float, shape: tuple[int, int], scale: float = 1.0
+    pose: NDArray[np.float64],
+    r_px: float,
+    shape: tuple[int, int],
+    scale: float = 1.0,
+    parts: str = "all",
 ) -> NDArray[np.bool_]:
     """VITON-HD's grey strokes for a stroke pose (9 x 2 photo px, indices above) and
     stroke unit ``r_px``, drawn at ``scale`` of the photo (``shape`` is the drawn size).
@@ -208,7 +212,8 @@ def agnostic_mask(
     As VITON-HD (HR-VITON's ``get_agnostic``) draws them: the shoulder line and each arm
     segment 10 r wide with 5 r discs at the joints; ellipses 3 r x 6 r at the hips, the
     shoulder-to-hip lines 6 r wide, the hip line 12 r wide and the torso polygon; a
-    14 r square at the neck.
+    14 r square at the neck. ``parts="arms"`` draws the arms' segments with their elbow
+    and wrist discs only, ``parts="torso"`` everything else.
     """
     canvas = np.zeros(shape, dtype=np.uint8)
     p = [_fixed(point, scale) for point in pose]
@@ -220,17 +225,21 @@ def agnostic_mask(
     def disc(i: int, radius: float) -> None:
         cv2.circle(canvas, p[i], round(radius * unit * (1 << _SHIFT)), (1,), -1, cv2.LINE_8, _SHIFT)
 
-    stroke(SHOULDER_L, SHOULDER_R, 10)
-    disc(SHOULDER_L, 5)
-    disc(SHOULDER_R, 5)
-    for a, b in (
+    arm_segments = (
         (SHOULDER_L, ELBOW_L),
         (ELBOW_L, WRIST_L),
         (SHOULDER_R, ELBOW_R),
         (ELBOW_R, WRIST_R),
-    ):
+    )
+    for a, b in arm_segments if parts != "torso" else ():
         stroke(a, b, 10)
         disc(b, 5)
+    if parts == "arms":
+        arms: NDArray[np.bool_] = canvas > 0
+        return arms
+    stroke(SHOULDER_L, SHOULDER_R, 10)
+    disc(SHOULDER_L, 5)
+    disc(SHOULDER_R, 5)
     axes = (round(3 * unit * (1 << _SHIFT)), round(6 * unit * (1 << _SHIFT)))
     for hip in (HIP_L, HIP_R):
         cv2.ellipse(canvas, p[hip], axes, 0, 0, 360, (1,), -1, cv2.LINE_8, _SHIFT)
@@ -364,12 +373,28 @@ def _disc_grey_share(
 def with_agnostic_arms(layout: BodyLayout, region: NDArray[np.bool_]) -> BodyLayout:
     """``layout`` with the elbows and wrists read from the grey region's arm strokes;
     see ``fit_agnostic``."""
-    return fit_agnostic(layout, region)[0]
+    return fit_agnostic(layout, region).layout
 
 
-def fit_agnostic(layout: BodyLayout, region: NDArray[np.bool_]) -> tuple[BodyLayout, int]:
+@dataclass(frozen=True)
+class AgnosticFit:
+    """What the grey strokes of an agnostic photo say (``fit_agnostic``)."""
+
+    layout: BodyLayout
+    pose: NDArray[np.float64]
+    unit_px: int
+
+    def arms_only(self, shape: tuple[int, int]) -> NDArray[np.bool_]:
+        """The arms' strokes outside the torso's (where the grey is around an arm)."""
+        arms = agnostic_mask(self.pose, self.unit_px, shape, parts="arms")
+        torso = agnostic_mask(self.pose, self.unit_px, shape, parts="torso")
+        only: NDArray[np.bool_] = arms & ~torso
+        return only
+
+
+def fit_agnostic(layout: BodyLayout, region: NDArray[np.bool_]) -> AgnosticFit:
     """``layout`` with the elbows and wrists read from the grey region's arm strokes
-    (``fit_stroke_pose``), and the strokes' unit r in pixels.
+    (``fit_stroke_pose``), with the fitted stroke pose and unit r in pixels.
 
     A joint is read from the grey where the grey still shows at least ``MIN_DISC_GREY``
     of its 5 r disc. Elsewhere the clothing there was pasted back over the grey (a
@@ -390,7 +415,7 @@ def fit_agnostic(layout: BodyLayout, region: NDArray[np.bool_]) -> tuple[BodyLay
         hand_r=layout.hand_r + (joints["wrist_r"] - layout.wrist_r),
         **joints,
     )
-    return fitted, unit_px
+    return AgnosticFit(fitted, pose, unit_px)
 
 
 def skin_colour(rgb: NDArray[np.uint8], layout: BodyLayout) -> NDArray[np.float64]:
