@@ -196,6 +196,21 @@ def test_warp_to_moves_a_square_by_the_control_points_shift() -> None:
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (47, 66, 45, 64)
 
 
+def test_warp_to_takes_no_colour_from_the_photos_background() -> None:
+    # A black garment on a white page, its cut-out's rim half white (antialiased), moved
+    # by a sub-pixel shift: every pixel the alpha covers keeps the garment's black.
+    image = np.full((100, 100, 3), 255, dtype=np.uint8)
+    image[30:70, 30:70] = 10
+    image[29, 30:70] = image[70, 30:70] = 130  # the rim
+    mask = np.zeros((100, 100), dtype=bool)
+    mask[29:71, 30:70] = True
+    corners = np.array([[0, 0], [100, 0], [0, 100], [100, 100]], dtype=np.float64)
+    rgb, alpha, _ = warp_to(image, mask, corners, corners + 0.5, (100, 100), box=(0, 0, 100, 100))
+    covered = alpha > 0.05
+    assert covered.sum() > 40 * 40
+    assert int(rgb[covered].max()) <= 12
+
+
 # --- metrics ------------------------------------------------------------------------
 
 
