@@ -196,7 +196,9 @@ def test_warp_to_moves_a_square_by_the_control_points_shift() -> None:
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (47, 66, 45, 64)
 
 
-def test_warp_to_takes_no_colour_from_the_photos_background() -> None:
+def test_a_warped_cut_out_takes_no_colour_from_the_photos_page() -> None:
+    from fitroom.tryon.garment import garment_colours
+
     # A black garment on a white page, its cut-out's rim half white (antialiased), moved
     # by a sub-pixel shift: every pixel the alpha covers keeps the garment's black.
     image = np.full((100, 100, 3), 255, dtype=np.uint8)
@@ -205,10 +207,20 @@ def test_warp_to_takes_no_colour_from_the_photos_background() -> None:
     mask = np.zeros((100, 100), dtype=bool)
     mask[29:71, 30:70] = True
     corners = np.array([[0, 0], [100, 0], [0, 100], [100, 100]], dtype=np.float64)
-    rgb, alpha, _ = warp_to(image, mask, corners, corners + 0.5, (100, 100), box=(0, 0, 100, 100))
-    covered = alpha > 0.05
+
+    def warped(colours: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
+        rgb, alpha, _ = warp_to(colours, mask, corners, corners + 0.5, (100, 100), (0, 0, 100, 100))
+        return rgb, alpha > 0.05
+
+    rgb, covered = warped(garment_colours(image, mask))
     assert covered.sum() > 40 * 40
     assert int(rgb[covered].max()) <= 12
+    rgb, covered = warped(image)  # the photo as it is: the page shows at the edges
+    assert int(rgb[covered].max()) > 60
+    # Inside the cut-out nothing changes.
+    inner = np.zeros_like(mask)
+    inner[31:69, 31:69] = True
+    assert np.array_equal(garment_colours(image, mask)[inner], image[inner])
 
 
 # --- metrics ------------------------------------------------------------------------

@@ -18,9 +18,6 @@ from numpy.typing import NDArray
 
 #: The inverse map is evaluated every this many output pixels, then interpolated.
 GRID_STEP_PX = 8
-#: A cut-out's outermost pixels (this wide) are part background: their colour is
-#: replaced by the colour just inside.
-EDGE_PX = 1
 
 
 def _kernel(r2: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -125,18 +122,7 @@ def warp_to(
     lookup_y = np.ascontiguousarray(lookup_y, dtype=np.float32)
     map_x = np.asarray(cv2.remap(coarse_x, lookup_x, lookup_y, cv2.INTER_LINEAR), dtype=np.float32)
     map_y = np.asarray(cv2.remap(coarse_y, lookup_x, lookup_y, cv2.INTER_LINEAR), dtype=np.float32)
+    warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     alpha_src = mask.astype(np.float32)
     alpha = cv2.remap(alpha_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    # The colour comes from the cut-out's inside only: its edge pixels are part
-    # background (often white), and so are the neighbours interpolation would mix in.
-    # The rim takes the colour just inside it before the remap.
-    inner = cv2.erode(mask.astype(np.uint8), np.ones((EDGE_PX * 2 + 1,) * 2, np.uint8))
-    weight = (inner if inner.any() else mask.astype(np.uint8)).astype(np.float32)
-    size = (EDGE_PX * 4 + 1,) * 2
-    spread = cv2.blur(weight, size)
-    solid = cv2.blur(image.astype(np.float32) * weight[..., None], size)
-    filled = solid / np.maximum(spread, 1e-6)[..., None]
-    colour_src = np.where(weight[..., None] > 0, image.astype(np.float32), filled)
-    colour = cv2.remap(colour_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    rgb = np.clip(colour + 0.5, 0, 255).astype(np.uint8)
-    return rgb, np.asarray(alpha, dtype=np.float32), (x0, y0, x1, y1)
+    return np.asarray(warped, dtype=np.uint8), np.asarray(alpha, dtype=np.float32), (x0, y0, x1, y1)
