@@ -480,7 +480,7 @@ def test_viton_grey_strokes_place_the_arms_nearer_the_real_ones() -> None:
 
 @needs_sample
 def test_the_new_necklines_opening_shows_skin_not_background() -> None:
-    from fitroom.tryon.compose import neck_opening_on_body
+    from fitroom.tryon.compose import warp_garment
     from fitroom.tryon.person import skin_colour
     from fitroom.vision.pose import pose_estimator
 
@@ -494,7 +494,7 @@ def test_the_new_necklines_opening_shows_skin_not_background() -> None:
     assert region is not None
     result = try_on(agnostic, garment, layout)
     fit = fit_agnostic(layout, region)
-    opening = neck_opening_on_body(garment, fit.layout, region.shape, region, fit.unit_px)
+    _, _, opening = warp_garment(garment, fit.layout, region.shape, region, fit.unit_px)
     opening &= result.region
     assert opening.sum() > 2000
     # Between the shoulders, below the chin.

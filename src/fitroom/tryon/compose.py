@@ -442,48 +442,32 @@ def neck_opening(garment: PreparedGarment) -> NDArray[np.bool_]:
     return opening
 
 
-def neck_opening_on_body(
-    garment: PreparedGarment,
-    layout: BodyLayout,
-    shape: tuple[int, int],
-    region: NDArray[np.bool_] | None,
-    unit_px: float = 0.0,
-) -> NDArray[np.bool_]:
-    """Where the garment's front neck opening lands on the body (the body panel's warp),
-    below the chin line: skin shows there. Empty for a garment without one (trousers)."""
-    if garment.category is Category.LOWER:
-        return np.zeros(shape, dtype=bool)
-    targets = garment_targets(garment, layout, region, unit_px)
-    _, alpha, (x0, y0, x1, y1) = warp_to(
-        garment.rgb, neck_opening(garment), targets.panel_src, targets.panel_dst, shape
-    )
-    out = np.zeros(shape, dtype=bool)
-    if alpha.size:
-        out[y0:y1, x0:x1] = alpha > 0.5
-    out[: max(0, int(layout.chin_y))] = False
-    return out
-
-
 def warp_garment(
     garment: PreparedGarment,
     layout: BodyLayout,
     shape: tuple[int, int],
     region: NDArray[np.bool_] | None,
     unit_px: float = 0.0,
-) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
-    """The garment warped onto the body: full-size RGB and alpha (0-1); ``region`` and
-    ``unit_px`` as in ``garment_targets``."""
+) -> tuple[NDArray[np.uint8], NDArray[np.float32], NDArray[np.bool_]]:
+    """The garment warped onto the body: full-size RGB, alpha (0-1), and where its front
+    neck opening lands (skin shows there); ``region`` and ``unit_px`` as in
+    ``garment_targets``."""
     height_px, width_px = shape
     targets = garment_targets(garment, layout, region, unit_px)
     out_rgb = np.zeros((height_px, width_px, 3), dtype=np.uint8)
     out_alpha = np.zeros((height_px, width_px), dtype=np.float32)
-    panel = garment.mask & ~garment.sleeve_left & ~garment.sleeve_right & ~neck_opening(garment)
-    rgb, alpha, (x0, y0, x1, y1) = warp_to(
-        garment.rgb, panel, targets.panel_src, targets.panel_dst, shape
+    opening = np.zeros((height_px, width_px), dtype=bool)
+    neck = neck_opening(garment)
+    panel = garment.mask & ~garment.sleeve_left & ~garment.sleeve_right & ~neck
+    # The opening rides along as a fourth channel: one warp for both.
+    with_neck = np.dstack([garment.rgb, np.where(neck, 255, 0).astype(np.uint8)])
+    warped, alpha, (x0, y0, x1, y1) = warp_to(
+        with_neck, panel, targets.panel_src, targets.panel_dst, shape
     )
     if alpha.size:
-        out_rgb[y0:y1, x0:x1] = rgb
+        out_rgb[y0:y1, x0:x1] = warped[..., :3]
         out_alpha[y0:y1, x0:x1] = alpha
+        opening[y0:y1, x0:x1] = warped[..., 3] > 127
     lm = garment.upper
     d = layout.shoulder_width_px
     _across, down = _frame(layout.shoulder_l, layout.shoulder_r)
@@ -520,7 +504,8 @@ def warp_garment(
             np.uint8
         )
         out_alpha[sy0:sy1, sx0:sx1] = np.maximum(out_alpha[sy0:sy1, sx0:sx1], s_alpha)
-    return out_rgb, out_alpha
+    opening[: max(0, int(layout.chin_y))] = False
+    return out_rgb, out_alpha, opening
 
 
 def transfer_shading(
@@ -677,13 +662,12 @@ def try_on(
             ARM_SIDE_MARGIN * unit_px,
         )
     targets_region = region if agnostic else None
+    g_rgb, g_alpha, opening = warp_garment(garment, layout, shape, targets_region, unit_px)
+    timings["warp_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
     # The garment's neck opening shows the body (neck and chest), never the background.
-    opening = neck_opening_on_body(garment, layout, shape, targets_region, unit_px)
     painted = paint_skin(canvas, inside, skin_mask(layout, shape) | opening, tone)
     timings["skin_ms"] = (time.perf_counter() - t) * 1000
-    t = time.perf_counter()
-    g_rgb, g_alpha = warp_garment(garment, layout, shape, targets_region, unit_px)
-    timings["warp_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     g_rgb, g_alpha = close_side_gaps(
         g_rgb, g_alpha, inside, SLEEVE_GAP_CLOSE * layout.shoulder_width_px
