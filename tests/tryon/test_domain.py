@@ -30,7 +30,6 @@ from fitroom.tryon.person import (
     fit_stroke_pose,
     grey_region,
     pose_region,
-    with_agnostic_arms,
 )
 from fitroom.tryon.warp import ThinPlateSpline, warp_to
 from fitroom.vision.pose import LANDMARK_COUNT, FaceBox, Landmark, PoseObservation
@@ -390,7 +389,7 @@ def test_the_grey_strokes_give_back_the_arms_that_drew_them() -> None:
     assert off_the_arm(pose[4], 5) < 5.0
     # The guess was 39 px from the true joints, 20 px off the arm's line.
     assert off_the_arm(layout.elbow_l, 2) > 15.0
-    dressed = with_agnostic_arms(layout, grey)
+    dressed = fit_agnostic(layout, grey).layout
     assert off_the_arm(dressed.elbow_l, 2) < 5.0
     assert np.hypot(*(dressed.wrist_r - DRAWN[7])) < 7.0
     # The hands move with the wrists.
@@ -402,7 +401,7 @@ def test_a_joint_whose_grey_was_pasted_over_keeps_the_guess() -> None:
     # The right forearm's sleeve was taken for trousers and pasted back over the grey.
     grey[600:, 440:] = False
     layout = guessed_layout(DRAWN, grey, (30.0, -25.0))
-    dressed = with_agnostic_arms(layout, grey)
+    dressed = fit_agnostic(layout, grey).layout
     assert np.array_equal(dressed.wrist_r, layout.wrist_r)
     assert np.hypot(*(dressed.wrist_l - DRAWN[4])) < 7.0
 
@@ -469,7 +468,7 @@ def test_viton_grey_strokes_place_the_arms_nearer_the_real_ones() -> None:
     guess, truth = body_layout(seen_grey), body_layout(seen_true)
     region = grey_region(agnostic)
     assert region is not None
-    fitted = with_agnostic_arms(guess, region)
+    fitted = fit_agnostic(guess, region).layout
     names = ("elbow_l", "elbow_r", "wrist_l", "wrist_r")
 
     def error(layout: BodyLayout) -> float:

@@ -5,15 +5,16 @@ through ``fitroom.tryon.lower`` instead):
 
 1. The part of the photo the new garment replaces: the flat-grey agnostic region when
    the input has one (``grey_region``; the grey hides the arms, so their elbows and
-   wrists are read from the outline of the strokes that drew it, ``with_agnostic_arms``),
+   wrists are read from the outline of the strokes that drew it, ``fit_agnostic``, and
+   the garment is kept inside the grey by the strokes' margins),
    else ``clothing_region``: VITON-HD's pose
    geometry below the shoulders widened by the person's own clothing, plus an old
    top's tail below the hips; bare arms, the neck, hands and hair are left out.
 2. ``fill_background``: inpaint the region from the background around the person, so
    where the new garment is smaller than the old one, background shows, not the old
    shirt.
-3. ``paint_skin``: neck, bare arms and hands inside the region, in the face's skin
-   colour with a soft shading gradient.
+3. ``paint_skin``: neck, bare arms, hands and the new garment's neck opening inside the
+   region, in the face's skin colour with a soft shading gradient.
 4. ``garment_targets`` + ``warp.warp_to``: the garment's body panel warped by a
    thin-plate spline from its landmarks onto body targets (shoulder tips, armpits, hem
    corners; scale from the shoulder width; a top's hem at the hip line, a dress's at
@@ -26,7 +27,8 @@ through ``fitroom.tryon.lower`` instead):
    2-3 pixels.
 
 The constants below were set by eye on the shared person and garment photos and
-checked on the one paired VITON-HD sample (``bench/tryon_quality_speed.py``).
+checked on the one paired VITON-HD sample (those of the grey-input path chosen on it,
+as their comments say) (``bench/tryon_quality_speed.py``).
 """
 
 from __future__ import annotations

@@ -370,12 +370,6 @@ def _disc_grey_share(
     return float(region[inside].mean()) if inside.any() else 0.0
 
 
-def with_agnostic_arms(layout: BodyLayout, region: NDArray[np.bool_]) -> BodyLayout:
-    """``layout`` with the elbows and wrists read from the grey region's arm strokes;
-    see ``fit_agnostic``."""
-    return fit_agnostic(layout, region).layout
-
-
 @dataclass(frozen=True)
 class AgnosticFit:
     """What the grey strokes of an agnostic photo say (``fit_agnostic``)."""
