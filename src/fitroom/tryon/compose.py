@@ -27,8 +27,8 @@ through ``fitroom.tryon.lower`` instead):
    2-3 pixels.
 
 The constants below were set by eye on the shared person and garment photos and
-checked on the one paired VITON-HD sample (those of the grey-input path chosen on it,
-as their comments say) (``bench/tryon_quality_speed.py``).
+checked on the one paired VITON-HD sample (``bench/tryon_quality_speed.py``); those of
+the grey-input path were chosen on it, as their comments say.
 """
 
 from __future__ import annotations
