@@ -301,10 +301,14 @@ DRAWN = {
 }  # fmt: skip
 
 
-def viton_grey(joints: dict[int, tuple[float, float]]) -> NDArray[np.bool_]:
+def viton_grey(
+    joints: dict[int, tuple[float, float]],
+    shape: tuple[int, int] = (1024, 768),
+    trousers: bool = True,
+) -> NDArray[np.bool_]:
     """VITON-HD's agnostic strokes as HR-VITON's ``get_agnostic`` draws them (PIL), hips
-    widened to the shoulder distance first; the trousers (below y = 700, x 250-520)
-    pasted back."""
+    widened to the shoulder distance first; with ``trousers`` the trousers of the
+    ``DRAWN`` person (below y = 700, x 250-520) pasted back."""
     from PIL import ImageDraw
 
     pose = {i: np.array(p) for i, p in joints.items()}
@@ -314,7 +318,7 @@ def viton_grey(joints: dict[int, tuple[float, float]]) -> NDArray[np.bool_]:
     pose[9] = middle + (pose[9] - middle) / length_b * length_a
     pose[12] = middle + (pose[12] - middle) / length_b * length_a
     r = int(length_a / 16) + 1
-    canvas = Image.new("L", (768, 1024), 0)
+    canvas = Image.new("L", (shape[1], shape[0]), 0)
     draw = ImageDraw.Draw(canvas)
 
     def xy(i: int) -> tuple[float, float]:
@@ -338,7 +342,8 @@ def viton_grey(joints: dict[int, tuple[float, float]]) -> NDArray[np.bool_]:
     x, y = xy(1)
     draw.rectangle((x - r * 7, y - r * 7, x + r * 7, y + r * 7), 255, 255)
     grey = np.asarray(canvas) > 0
-    grey[700:, 250:520] = False  # the trousers, pasted back over the grey
+    if trousers:
+        grey[700:, 250:520] = False
     return grey
 
 
@@ -508,6 +513,55 @@ def test_the_new_necklines_opening_shows_skin_not_background() -> None:
     # The true photo is skin there too (her neck and upper chest).
     shown = result.image[opening].astype(float).mean(axis=0)
     assert np.abs(truth[opening].astype(float).mean(axis=0) - shown).max() < 40
+
+
+needs_people = pytest.mark.skipif(
+    not (data_dir() / "tryon" / "person").is_dir(),
+    reason="VITON-HD person photos not found (FITROOM_DATA_DIR)",
+)
+
+
+def arm_error(layout: BodyLayout, truth: BodyLayout) -> float:
+    """Mean distance (px) of the elbows and wrists from the true ones."""
+    names = ("elbow_l", "elbow_r", "wrist_l", "wrist_r")
+    return float(np.mean([np.hypot(*(getattr(layout, n) - getattr(truth, n))) for n in names]))
+
+
+@needs_people
+def test_grey_drawn_over_real_people_gives_back_their_arms() -> None:
+    """Each shared person photo greyed the VITON-HD way around its own MediaPipe joints
+    (head and lower body pasted back): the fitted elbows and wrists lie nearer those
+    joints than MediaPipe's guess on the grey photo, on every photo."""
+    from fitroom.vision.pose import pose_estimator
+
+    estimator = pose_estimator()
+    worse = []
+    for path in sorted((data_dir() / "tryon" / "person").glob("*.jpg")):
+        photo = read_rgb(path)
+        seen = estimator.observe(photo)
+        assert seen is not None
+        truth = body_layout(seen)
+        joints = {
+            1: truth.shoulder_mid, 2: truth.shoulder_l, 3: truth.elbow_l, 4: truth.wrist_l,
+            5: truth.shoulder_r, 6: truth.elbow_r, 7: truth.wrist_r, 9: truth.hip_l,
+            12: truth.hip_r,
+        }  # fmt: skip
+        shape = (int(photo.shape[0]), int(photo.shape[1]))
+        drawn = {i: (float(p[0]), float(p[1])) for i, p in joints.items()}
+        grey = viton_grey(drawn, shape, trousers=False)
+        rows = np.arange(shape[0])[:, None]
+        below_hips = rows > max(truth.hip_l[1], truth.hip_r[1]) + 0.05 * truth.shoulder_width_px
+        grey &= ~((seen.mask > 0.5) & ((rows < truth.chin_y) | below_hips))
+        agnostic = photo.copy()
+        agnostic[grey] = 128
+        region = grey_region(agnostic)
+        seen_grey = estimator.observe(agnostic)
+        assert region is not None and seen_grey is not None
+        guess = body_layout(seen_grey)
+        fitted = fit_agnostic(guess, region).layout
+        if arm_error(fitted, truth) >= arm_error(guess, truth):
+            worse.append((path.name, arm_error(guess, truth), arm_error(fitted, truth)))
+    assert not worse
 
 
 PERSON = data_dir() / "tryon" / "person" / "00121_00.jpg"
