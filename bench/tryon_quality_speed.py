@@ -46,7 +46,7 @@ from _common import (
 from fitroom.tryon.compose import box_paste, try_on
 from fitroom.tryon.garment import prepare_garment
 from fitroom.tryon.metrics import psnr, ssim
-from fitroom.tryon.person import body_layout, grey_region
+from fitroom.tryon.person import body_layout, grey_region, observe_person
 from fitroom.vision.pose import pose_estimator
 
 #: The issue's targets at 768x1024, on every pair.
@@ -94,7 +94,7 @@ def quality(root: Path) -> list[dict[str, object]]:
         region = grey_region(a_img)
         assert region is not None
         garment = prepare_garment(c_img, "upper")
-        seen = estimator.observe(a_img)
+        seen = observe_person(estimator, a_img)
         assert seen is not None
         layout = body_layout(seen)
         outputs = {

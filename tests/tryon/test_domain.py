@@ -521,6 +521,32 @@ needs_people = pytest.mark.skipif(
 )
 
 
+@needs_sample
+def test_a_grey_photo_mediapipe_misses_is_asked_again_with_the_grey_painted() -> None:
+    from fitroom.tryon.person import observe_person
+    from fitroom.vision.pose import pose_estimator
+
+    estimator = pose_estimator()
+    agnostic = read_rgb(SAMPLE / "agnostic-v3.2.jpg")
+    # At 0.75 of its size MediaPipe finds no one on the shared pair's grey photo.
+    smaller = np.ascontiguousarray(
+        cv2.resize(agnostic, None, fx=0.75, fy=0.75, interpolation=cv2.INTER_AREA)
+    )
+    assert estimator.observe(smaller) is None
+    seen = observe_person(estimator, smaller)
+    assert seen is not None
+    layout = body_layout(seen)
+    region = grey_region(smaller)
+    assert region is not None
+    # The shoulders it finds sit in the grey's upper part, the hips near its bottom.
+    for point in (layout.shoulder_l, layout.shoulder_r):
+        assert region[int(point[1]), int(point[0])]
+    ys = np.nonzero(region.any(axis=1))[0]
+    assert ys.min() < layout.shoulder_mid[1] < ys.min() + 0.3 * (ys.max() - ys.min())
+    # A photo without grey, where nobody is found, stays without a person.
+    assert observe_person(estimator, np.full((400, 300, 3), 230, np.uint8)) is None
+
+
 def arm_error(layout: BodyLayout, truth: BodyLayout) -> float:
     """Mean distance (px) of the elbows and wrists from the true ones."""
     names = ("elbow_l", "elbow_r", "wrist_l", "wrist_r")

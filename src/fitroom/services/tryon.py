@@ -28,7 +28,7 @@ import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from fitroom.errors import InputError, NoGarmentFound, UnsupportedCategory
 from fitroom.services import catalog
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
     from fitroom.store.models import Product
     from fitroom.tryon.compose import TryOnResult
-    from fitroom.vision.pose import PoseObservation
+    from fitroom.vision.pose import PoseObserver
 
 #: How each catalogue category is worn (see the module docstring's table).
 TRYON_CATEGORY_BY_CATALOG_CATEGORY: dict[CatalogCategory, TryOnCategory] = {
@@ -78,12 +78,6 @@ ADVICE_PRODUCT_PHOTO = (
     "give the product a photo of the garment alone on a plain background (upload it to "
     "the store's media), or send a garment photo with the request instead"
 )
-
-
-class PoseObserver(Protocol):
-    """What the try-on needs of a pose estimator (``fitroom.vision.pose.PoseEstimator``)."""
-
-    def observe(self, rgb: NDArray[np.uint8]) -> PoseObservation | None: ...
 
 
 @dataclass(frozen=True)
@@ -243,7 +237,7 @@ def try_on_photo(
     input with its clothing region painted grey is detected and dressed as such.
     """
     from fitroom.tryon.compose import try_on
-    from fitroom.tryon.person import body_layout
+    from fitroom.tryon.person import body_layout, observe_person
     from fitroom.vision.pose import pose_estimator
     from fitroom.vision.quality import check_one_person
 
@@ -252,7 +246,7 @@ def try_on_photo(
     photo = decode_photo(person_photo, "person", max_pixels)
     timings["decode_ms"] = (time.perf_counter() - started) * 1000
     t = time.perf_counter()
-    seen = (estimator or pose_estimator()).observe(photo.rgb)
+    seen = observe_person(estimator or pose_estimator(), photo.rgb)
     observation, _, _ = check_one_person(seen, "person", ADVICE_PERSON)
     layout = body_layout(observation, "person")
     timings["pose_ms"] = (time.perf_counter() - t) * 1000

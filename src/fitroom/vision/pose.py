@@ -13,7 +13,7 @@ import enum
 import functools
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -99,6 +99,12 @@ def observation_from_result(result: Any, width_px: int, height_px: int) -> PoseO
         mask=np.asarray(result.segmentation_mask, dtype=np.float32),
         faces=(),
     )
+
+
+class PoseObserver(Protocol):
+    """Anything that finds a person's pose in a photo, like ``PoseEstimator``."""
+
+    def observe(self, rgb: NDArray[np.uint8]) -> PoseObservation | None: ...
 
 
 class PoseEstimator:
