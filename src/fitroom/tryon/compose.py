@@ -51,6 +51,8 @@ from fitroom.tryon.person import (
     pose_region,
     skin_colour,
     skin_like,
+    stroke_pose,
+    stroke_unit_px,
     top_in_front,
 )
 from fitroom.tryon.warp import warp_to
@@ -327,7 +329,7 @@ def garment_targets(
     tip_l = layout.shoulder_l - TIP_OUT * d * across - TIP_UP * d * down
     tip_r = layout.shoulder_r + TIP_OUT * d * across - TIP_UP * d * down
     if region is not None:
-        drop = REGION_TIP_DROP * (unit_px or float(int(d / 16) + 1))
+        drop = REGION_TIP_DROP * (unit_px or stroke_unit_px(stroke_pose(layout)))
         tip_l = np.array([tip_l[0], _region_top(region, tip_l[0], tip_l[1]) + drop])
         tip_r = np.array([tip_r[0], _region_top(region, tip_r[0], tip_r[1]) + drop])
     g_l = np.asarray(lm.shoulder_left)

@@ -24,7 +24,6 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,7 +32,7 @@ from fitroom.errors import ImageTooLarge, InputError, NoPersonFound, PhotoReject
 from fitroom.tryon.compose import try_on
 from fitroom.tryon.garment import Category, PreparedGarment
 from fitroom.tryon.person import BodyLayout, body_layout
-from fitroom.vision.pose import PoseObservation
+from fitroom.vision.pose import PoseObserver
 
 #: Largest frame a live session takes (full HD); webcams stream 640x480 to 1280x720.
 MAX_FRAME_PIXELS = 1920 * 1080
@@ -122,12 +121,6 @@ class OneEuroFilter:
         self._value = a_value * sample + (1 - a_value) * self._value
         self._time_s = time_s
         return self._value.copy()
-
-
-class PoseSource(Protocol):
-    """Anything that turns a video frame into a pose observation (a tracker or a fake)."""
-
-    def observe(self, rgb: NDArray[np.uint8]) -> PoseObservation | None: ...
 
 
 @dataclass(frozen=True)
@@ -221,7 +214,7 @@ class LiveTryOn:
         self,
         garment: PreparedGarment | None = None,
         *,
-        pose_source: PoseSource | None = None,
+        pose_source: PoseObserver | None = None,
         smoothing: OneEuroParams | None = None,
         crop_to_body: bool = True,
     ) -> None:
