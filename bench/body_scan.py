@@ -9,8 +9,11 @@
    top).
 2. Real photos: the A-pose pair (165 cm) end to end; every SHAPY photo through the gate
    at 170 cm (what passes, and why the others do not).
-3. Repeatability: the A-pose pair altered slightly (mirror, crop, 2-3 degree rotation,
-   JPEG quality 60, 0.7x size) re-measured; the spread per girth.
+3. Repeatability: the A-pose pair altered slightly (``fitroom.body.copies``: mirror,
+   crop, 2-3 degree rotation, JPEG quality 60, 0.7x size) re-measured; the spread per
+   girth. The same on ``var/body_scan/jitter/bench_s44.npz``
+   (``scripts/make_body_scan_jitter.py --bodies 150 --seed 44``): per synthetic body, the
+   spread of the shipped models' girths over the copies' stored features.
 4. Speed: front+side scan and avatar fit + export, warm, median of N runs (the photo
    decode included); peak memory (max RSS) of this process.
 
@@ -34,10 +37,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO_ROOT, data_dir, machine, markdown_table, write_result
+from fitroom.body.copies import COPY_NAMES, altered_copies
 from fitroom.body.measure_model import (
     MEASUREMENTS,
     gate_passed,
     load_measurement_model,
+    model_inputs,
     read_scan_data,
     scan_rows,
 )
@@ -231,45 +236,27 @@ def real_photos(pipeline: ScanPipeline, debug_root: Path) -> str:
 
 
 def repeatability(pipeline: ScanPipeline) -> str:
-    import cv2
     from PIL import Image
 
     aposes = data_dir() / "people" / "aposes"
     if not (aposes / "person_a_front.jpg").is_file():
         return "A-pose photos not found: skipped."
-    front = np.asarray(Image.open(aposes / "person_a_front.jpg").convert("RGB"))
-    side = np.asarray(Image.open(aposes / "person_a_side.jpg").convert("RGB"))
-
-    def rotate(rgb: np.ndarray, degrees: float) -> np.ndarray:
-        h, w = rgb.shape[:2]
-        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-        return cv2.warpAffine(rgb, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
-
-    variants = {
-        "original": (front, side, 92),
-        "mirrored": (front[:, ::-1], side[:, ::-1], 92),
-        "cropped": (front[20:-5, 40:-40], side[20:-5, 60:-60], 92),
-        "rotated +2": (rotate(front, 2.0), rotate(side, 2.0), 92),
-        "rotated -3": (rotate(front, -3.0), rotate(side, -3.0), 92),
-        "jpeg q60": (front, side, 60),
-        "0.7x size": (
-            cv2.resize(front, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA),
-            cv2.resize(side, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA),
-            92,
-        ),
-    }
+    fronts, sides = (
+        altered_copies(np.asarray(Image.open(aposes / f"person_a_{v}.jpg").convert("RGB")), v)
+        for v in ("front", "side")
+    )
     values: dict[str, list[float]] = {name: [] for name in MEASUREMENTS}
     refused = []
-    for label, (f, s, quality) in variants.items():
+    for f, s in zip(fronts, sides, strict=True):
         try:
             result = pipeline(
-                _jpeg_bytes(np.ascontiguousarray(f), quality),
-                _jpeg_bytes(np.ascontiguousarray(s), quality),
+                _jpeg_bytes(f.rgb, f.jpeg_quality),
+                _jpeg_bytes(s.rgb, s.jpeg_quality),
                 165.0,
                 sex="female",
             )
         except PhotoRejected as exc:
-            refused.append(f"{label}: {exc.type_slug}")
+            refused.append(f"{f.name}: {exc.type_slug}")
             continue
         for name in MEASUREMENTS:
             values[name].append(result.measurements[name].value_cm)
@@ -279,14 +266,77 @@ def repeatability(pipeline: ScanPipeline) -> str:
         if v
     ]
     text = [
-        f"{len(variants) - len(refused)} versions of the A-pose pair measured "
-        f"({', '.join(variants)}); refused: {refused or 'none'}.",
+        f"The A-pose pair: {len(fronts) - len(refused)} copies measured, front+side, "
+        f"height and sex given ({', '.join(COPY_NAMES)}; `fitroom.body.copies`); "
+        f"refused: {refused or 'none'}.",
         "",
         markdown_table(["measurement", "max - min cm", "sd cm"], rows),
-        "",
-        "Target: each girth varies by at most 1 cm.",
     ]
     return "\n".join(text)
+
+
+def synthetic_repeatability(path: Path) -> str:
+    """Per body of the jitter benchmark set, the shipped models on every gated copy's
+    features (height and sex given, as for the real pair): the girths' max - min."""
+    with np.load(path, allow_pickle=False) as npz:
+        data = {k: npz[k] for k in npz.files}
+    meta = json.loads(str(data["meta_json"]))
+    rows = []
+    for variant in ("front_side", "front"):
+        model = load_measurement_model(variant)
+        views = 2 if variant == "front_side" else 1
+        spreads = []
+        for i, height in enumerate(data["height_cm"].tolist()):
+            ok = data["ok"][i, :views].all(axis=0)
+            if ok.sum() < 2:
+                continue
+            inputs = np.array(
+                [
+                    model_inputs(
+                        data["features"][i, 0, k],
+                        data["features"][i, 1, k] if views == 2 else None,
+                        height,
+                        None,
+                        str(data["sex"][i]),
+                    )
+                    for k in np.flatnonzero(ok)
+                ]
+            )
+            mean_cm, _ = model.predict(inputs, np.full(len(inputs), height))
+            spreads.append(mean_cm.max(axis=0) - mean_cm.min(axis=0))
+        spread = np.array(spreads)
+        for name in ("chest_cm", "waist_cm", "hip_cm", "neck_cm", "thigh_cm"):
+            j = MEASUREMENTS.index(name)
+            rows.append(
+                [
+                    variant.replace("_", "+"),
+                    name.removesuffix("_cm"),
+                    str(len(spread)),
+                    f"{np.median(spread[:, j]):.2f}",
+                    f"{np.percentile(spread[:, j], 90):.2f}",
+                    f"{100 * np.mean(spread[:, j] <= 1.0):.0f}%",
+                ]
+            )
+    return "\n".join(
+        [
+            f"Synthetic bodies never used in training, each photographed once and altered "
+            f"the same {len(meta['copies'])} ways (`{meta['command']}`; copies refused by "
+            "the gate are left out, bodies with fewer than two gated copies skipped). "
+            "Spread = max - min over one body's copies.",
+            "",
+            markdown_table(
+                [
+                    "photos",
+                    "girth",
+                    "bodies",
+                    "median spread cm",
+                    "90th percentile cm",
+                    "bodies within 1 cm",
+                ],
+                rows,
+            ),
+        ]
+    )
 
 
 def speed(pipeline: ScanPipeline, runs: int) -> str:
@@ -345,6 +395,9 @@ def main() -> None:
     parser.add_argument(
         "--loose-test-data", type=Path, default=REPO_ROOT / "var/body_scan/test_loose.npz"
     )
+    parser.add_argument(
+        "--jitter-data", type=Path, default=REPO_ROOT / "var/body_scan/jitter/bench_s44.npz"
+    )
     parser.add_argument("--debug-dir", type=Path, default=REPO_ROOT / "var/body_scan/debug")
     args = parser.parse_args()
     pipeline = ScanPipeline()
@@ -374,6 +427,12 @@ def main() -> None:
         "## Repeatability",
         "",
         repeatability(pipeline),
+        "",
+        synthetic_repeatability(args.jitter_data)
+        if args.jitter_data.is_file()
+        else "jitter benchmark data missing: skipped",
+        "",
+        "Target: each girth varies by at most 1 cm.",
         "",
         "## Speed",
         "",
