@@ -48,10 +48,8 @@ def rotated(rgb: NDArray[np.uint8], degrees: float) -> NDArray[np.uint8]:
 
     height_px, width_px = rgb.shape[:2]
     matrix = cv2.getRotationMatrix2D((width_px / 2, height_px / 2), degrees, 1.0)
-    out: NDArray[np.uint8] = cv2.warpAffine(
-        rgb, matrix, (width_px, height_px), borderMode=cv2.BORDER_REPLICATE
-    )
-    return out
+    out = cv2.warpAffine(rgb, matrix, (width_px, height_px), borderMode=cv2.BORDER_REPLICATE)
+    return np.asarray(out, dtype=np.uint8)
 
 
 def altered_copies(rgb: NDArray[np.uint8], view: str) -> list[PhotoCopy]:
