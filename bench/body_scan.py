@@ -12,7 +12,7 @@
 3. Repeatability: the A-pose pair altered slightly (``fitroom.body.copies``: mirror,
    crop, 2-3 degree rotation, JPEG quality 60, 0.7x size) re-measured; the spread per
    girth. The same on ``var/body_scan/jitter/bench_s44.npz``
-   (``scripts/make_body_scan_jitter.py --bodies 150 --seed 44``): per synthetic body, the
+   (``scripts/make_body_scan_jitter.py --bodies 100 --seed 44``): per synthetic body, the
    spread of the shipped models' girths over the copies' stored features.
 4. Speed: front+side scan and avatar fit + export, warm, median of N runs (the photo
    decode included); peak memory (max RSS) of this process.

@@ -5,13 +5,12 @@ does for training): render the front and the side photo once, make the altered c
 each (``fitroom.body.copies.altered_copies``: mirrored, cropped, rotated +2 and -3
 degrees, JPEG quality 60, 0.7x size), send every copy through the real pipeline (JPEG,
 MediaPipe, the gate, the features) and keep the features of each copy. How far a body's
-copies differ from each other is the pipeline's own noise between near-identical photos;
-``scripts/train_body_measure.py --jitter`` adds it to training rows, and
-``bench/body_scan.py`` measures repeatability on bodies of another seed.
+copies differ from each other is the pipeline's own noise between near-identical photos:
+``bench/body_scan.py`` runs the shipped models on each copy's features and reports how
+far the girths move.
 
-Run: ``python scripts/make_body_scan_jitter.py --bodies 150 --seed 43
---out var/body_scan/jitter/train_s43.npz`` (training), ``--seed 44`` for the
-benchmark's bodies.
+Run (the benchmark's bodies): ``python scripts/make_body_scan_jitter.py --bodies 100
+--seed 44 --out var/body_scan/jitter/bench_s44.npz``.
 """
 
 from __future__ import annotations

@@ -11,11 +11,7 @@ without sex, so one model serves every combination the API accepts. Bodies (not 
 are split into train and validation; the validation set chooses each network's epoch.
 ``--members N`` trains N networks with consecutive seeds and ships their average as one
 MLP. ``--calibration FILE`` (bodies drawn with ``--split test`` and a seed of their own)
-sets the standard deviations; without it the validation bodies do. ``--jitter FILE``
-(``scripts/make_body_scan_jitter.py``: bodies photographed as several slightly altered
-copies) adds, to each training row's view features, how one copy of a random jitter body
-differed from that body's mean: the pipeline's own noise between near-identical photos,
-so the model learns not to lean on the features that move most between them.
+sets the standard deviations; without it the validation bodies do.
 
 Run (the shipped models; the full command is in each ``config.json``):
 ``python scripts/train_body_measure.py var/body_scan/train2.npz
@@ -41,7 +37,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from fitroom.body.copies import copy_residuals
 from fitroom.body.measure_model import (
     MEASUREMENTS,
     VARIANTS,
@@ -96,47 +91,6 @@ def combine_scan_data(
     return data, metas[0] if len(metas) == 1 else metas
 
 
-def read_jitter_data(paths: list[Path]) -> dict[str, np.ndarray]:
-    """Several jitter files (``scripts/make_body_scan_jitter.py``) as one; ``meta_json``
-    lists each file's metadata."""
-    parts = []
-    for path in paths:
-        if not path.is_file():
-            raise SystemExit(
-                f"no jitter data at {path}; make it with scripts/make_body_scan_jitter.py"
-            )
-        with np.load(path, allow_pickle=False) as npz:
-            parts.append({k: npz[k] for k in npz.files})
-    return {
-        "features": np.concatenate([p["features"] for p in parts]),
-        "ok": np.concatenate([p["ok"] for p in parts]),
-        "meta_json": np.array(json.dumps([json.loads(str(p["meta_json"])) for p in parts])),
-    }
-
-
-def jitter_pool(
-    jitter: dict[str, np.ndarray], variant: str, x_std: np.ndarray
-) -> list[torch.Tensor]:
-    """Per view, its residuals (``fitroom.body.copies.copy_residuals``) in standardised
-    input units, padded with zeros to the full input width (heights, weight and sex
-    never jitter)."""
-    width = x_std.shape[0]
-    pools = []
-    views = ("front", "side") if variant == "front_side" else ("front",)
-    offset = 0
-    for view in views:
-        v = ("front", "side").index(view)
-        residuals = copy_residuals(jitter["features"][:, v], jitter["ok"][:, v])
-        if residuals.shape[0] == 0:
-            raise SystemExit(f"the jitter data has no {view} view with two gated copies")
-        size = residuals.shape[1]
-        padded = np.zeros((residuals.shape[0], width))
-        padded[:, offset : offset + size] = residuals / x_std[offset : offset + size]
-        pools.append(torch.tensor(padded, dtype=torch.float32))
-        offset += size
-    return pools
-
-
 def _fit_member(
     xt: torch.Tensor,
     yt: torch.Tensor,
@@ -149,7 +103,6 @@ def _fit_member(
     weight_decay: float,
     dropout: float,
     noise: float,
-    pools: list[torch.Tensor] | None = None,
 ) -> tuple[tuple[tuple[np.ndarray, np.ndarray], ...], int]:
     """Train one MLP; its layers (numpy, inputs x outputs) at the best validation epoch."""
     torch.manual_seed(seed)
@@ -174,8 +127,6 @@ def _fit_member(
                 jitter = noise * torch.randn_like(inputs)
                 jitter[:, -5:] = 0.0
                 inputs = inputs + jitter
-            for pool in pools or []:
-                inputs = inputs + pool[torch.randint(0, pool.shape[0], (inputs.shape[0],))]
             nll(net(inputs), yt[batch]).backward()
             opt.step()
         sched.step()
@@ -211,7 +162,6 @@ def train_variant(
     noise: float = 0.0,
     members: int = 1,
     calibration: dict[str, np.ndarray] | None = None,
-    jitter: dict[str, np.ndarray] | None = None,
 ) -> tuple[MeasurementModel, dict[str, Any]]:
     """Train ``members`` MLPs (seeds ``seed``, ``seed + 1``, ...) on one split of the
     bodies and merge them into one averaging MLP (``merge_members``). The validation
@@ -231,22 +181,10 @@ def train_variant(
     yt = torch.tensor((y_tr - y_mean) / y_std, dtype=torch.float32)
     xv = torch.tensor((x_va - x_mean) / x_std, dtype=torch.float32)
     yv = torch.tensor((y_va - y_mean) / y_std, dtype=torch.float32)
-    pools = None if jitter is None else jitter_pool(jitter, variant, x_std)
     fitted, best_epochs = [], []
     for member in range(members):
         layers, best_epoch = _fit_member(
-            xt,
-            yt,
-            xv,
-            yv,
-            variant,
-            epochs,
-            hidden,
-            seed + member,
-            weight_decay,
-            dropout,
-            noise,
-            pools,
+            xt, yt, xv, yv, variant, epochs, hidden, seed + member, weight_decay, dropout, noise
         )
         best_epochs.append(best_epoch)
         fitted.append(
@@ -308,13 +246,6 @@ def main() -> None:
         help="scan data (e.g. a --split test draw with another seed) that sets the +/-",
     )
     parser.add_argument(
-        "--jitter",
-        type=Path,
-        nargs="+",
-        help="jitter data (scripts/make_body_scan_jitter.py) whose copy-to-copy feature "
-        "noise is added to the training rows",
-    )
-    parser.add_argument(
         "--variants",
         default=",".join(VARIANTS),
         help="comma-separated variants to train (run one process per variant in parallel)",
@@ -324,7 +255,6 @@ def main() -> None:
     torch.set_num_threads(1)
     data, meta = combine_scan_data([read_scan_data(path) for path in args.data])
     calibration = None if args.calibration is None else read_scan_data(args.calibration)
-    jitter = None if args.jitter is None else read_jitter_data(args.jitter)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
@@ -342,7 +272,6 @@ def main() -> None:
             args.noise,
             args.members,
             calibration,
-            jitter,
         )
         config = {
             "description": f"photo measurement model, {variant.replace('_', ' + ')} view(s)",
@@ -359,7 +288,6 @@ def main() -> None:
             "calibration_data": None
             if calibration is None
             else json.loads(str(calibration["meta_json"])),
-            "jitter_data": None if jitter is None else json.loads(str(jitter["meta_json"])),
             "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
             "validation_mae_cm": figures,
             "train_seconds": round(time.perf_counter() - started, 1),

@@ -4,8 +4,8 @@ The same person photographed twice never gives the same pixels: the phone sits a
 higher, the frame is cut a little tighter, the camera tilts a degree or two, the photo is
 compressed harder or sent smaller. ``altered_copies`` makes those changes to one photo.
 The benchmark measures each copy and reports how far the measurements move
-(``bench/body_scan.py``), and ``scripts/make_body_scan_jitter.py`` records how far the
-silhouette features move, which the measurement models then learn to shrug off.
+(``bench/body_scan.py``), on the real photos and on synthetic bodies whose copies'
+features ``scripts/make_body_scan_jitter.py`` records.
 """
 
 from __future__ import annotations
