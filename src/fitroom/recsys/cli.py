@@ -24,7 +24,9 @@ def eval_command(
     ],
     models: Annotated[
         str | None,
-        typer.Option(help="Comma-separated: pop,itemknn,als,bpr,sasrec,hybrid (default: all)."),
+        typer.Option(
+            help="Comma-separated: pop,itemknn,transitions,als,bpr,sasrec,hybrid (default: all)."
+        ),
     ] = None,
     tune: Annotated[
         bool, typer.Option(help="Try each model's settings on the validation split.")

@@ -34,6 +34,12 @@ SEARCH_SPACES: dict[str, list[dict[str, Any]]] = {
         for n in (50, 200)
         for s in (0.0, 20.0)
     ],
+    "transitions": [
+        {"window": 5, "shrink": 100.0, "decay": 0.8},
+        {"window": 5, "shrink": 300.0, "decay": 0.8},
+        {"window": 3, "shrink": 20.0, "decay": 0.6},
+        {"window": 1, "shrink": 5.0, "decay": 0.5},
+    ],
     "als": [
         {"regularization": 1.0, "alpha": 20.0},
         {"regularization": 1.0, "alpha": 5.0},
@@ -45,7 +51,7 @@ SEARCH_SPACES: dict[str, list[dict[str, Any]]] = {
     "hybrid": [{}],
 }
 
-DEFAULT_MODELS = ("pop", "itemknn", "als", "bpr", "sasrec", "hybrid")
+DEFAULT_MODELS = ("pop", "itemknn", "transitions", "als", "bpr", "sasrec", "hybrid")
 #: Event callback: (model name, message).
 Log = Callable[[str, str], None]
 

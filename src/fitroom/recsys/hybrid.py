@@ -22,7 +22,13 @@ from fitroom.recsys.data import History, Interactions
 #: Weights when nothing can be tuned (a store's own training has no validation split):
 #: the behavioural ones as tuned on Amazon Beauty; content small, so it decides mostly
 #: where behaviour says little (new products, new shoppers).
-DEFAULT_WEIGHTS = {"sasrec": 1.0, "itemknn": 0.1, "pop": 0.05, "content": 0.05}
+DEFAULT_WEIGHTS = {
+    "sasrec": 1.0,
+    "itemknn": 0.1,
+    "pop": 0.05,
+    "transitions": 0.1,
+    "content": 0.05,
+}
 WEIGHT_GRID = (0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 1.0)
 
 
@@ -39,11 +45,13 @@ class Hybrid(Recommender):
     defaults: ClassVar[dict[str, Any]] = {
         # Component name -> its parameters. "content" is used only with set_content.
         # SASRec's epochs and item-kNN's settings are those validation chose on Amazon
-        # Beauty (bench/results/recsys_quality_beauty.md).
+        # Beauty (bench/results/recsys_quality_beauty.md); the transitions' those it
+        # chose on Amazon Sports. Weights are tuned in this order.
         "components": {
             "sasrec": {"epochs": 30},
             "itemknn": {"decay": 0.5, "neighbours": 200, "shrink": 20.0},
             "pop": {},
+            "transitions": {"window": 5, "shrink": 100.0, "decay": 0.8},
             "content": {},
         },
         # Component name -> weight. None: tuned on the validation split when fitting

@@ -12,9 +12,11 @@ from fitroom.recsys.itemknn import ItemKNN
 from fitroom.recsys.matrix_factorization import ALS, BPR
 from fitroom.recsys.popularity import Popularity
 from fitroom.recsys.sasrec import SASRec
+from fitroom.recsys.transitions import Transitions
 
 MODELS: dict[str, type[Recommender]] = {
-    cls.name: cls for cls in (Popularity, ItemKNN, ALS, BPR, SASRec, ContentSimilarity, Hybrid)
+    cls.name: cls
+    for cls in (Popularity, ItemKNN, Transitions, ALS, BPR, SASRec, ContentSimilarity, Hybrid)
 }
 
 
