@@ -91,7 +91,26 @@ class NeighbourTable(Recommender):
         )
 
 
-class ItemKNN(NeighbourTable):
+class CountedNeighbourTable(NeighbourTable):
+    """A neighbour table learnt from shoppers' histories, which also keeps each item's
+    interaction ``counts``: popularity breaks ties and answers empty histories."""
+
+    counts: NDArray[Any]
+
+    def score(self, histories: Sequence[History]) -> NDArray[Any]:
+        # Break ties (and answer empty histories) by popularity, far below any real score.
+        scores: NDArray[Any] = super().score(histories) + 1e-6 * popularity_prior(self.counts)
+        return scores
+
+    def _state(self) -> dict[str, NDArray[Any]]:
+        return {**self._table_state(), "counts": self.counts}
+
+    def _set_state(self, arrays: Mapping[str, NDArray[Any]]) -> None:
+        self.counts = arrays["counts"]
+        self._set_table(arrays, len(self.counts))
+
+
+class ItemKNN(CountedNeighbourTable):
     """Cosine similarity of items' shopper sets, shrunk for rare pairs, ``neighbours``
     kept per item (see :class:`NeighbourTable` for scoring)."""
 
@@ -124,15 +143,3 @@ class ItemKNN(NeighbourTable):
         sim = sp.csr_matrix((vals.astype(np.float32), (coo.row, coo.col)), shape=co.shape)
         self.sim = top_k_rows(sim, int(self.params["neighbours"]))
         self.counts = counts.astype(np.float32)
-
-    def score(self, histories: Sequence[History]) -> NDArray[Any]:
-        # Break ties (and answer empty histories) by popularity, far below any real score.
-        scores: NDArray[Any] = super().score(histories) + 1e-6 * popularity_prior(self.counts)
-        return scores
-
-    def _state(self) -> dict[str, NDArray[Any]]:
-        return {**self._table_state(), "counts": self.counts}
-
-    def _set_state(self, arrays: Mapping[str, NDArray[Any]]) -> None:
-        self.counts = arrays["counts"]
-        self._set_table(arrays, len(self.counts))

@@ -5,14 +5,14 @@ to ``window`` steps after it with weight ``1 / gap``. The table keeps, per item,
 share of what followed it, shrunk towards nothing for items seldom followed by anything:
 ``P(Y | X) = count(X, Y) / (count(X, .) + shrink)`` (Rendle et al. 2010 factorise this
 chain in FPMC; here it is counted). A history scores items by its items' rows, the
-newest weighted 1, the one before ``decay``, ... (:class:`NeighbourTable`). It knows
+newest weighted 1, the one before ``decay``, ... (``itemknn.NeighbourTable``). It knows
 direction, which item-kNN's co-occurrence does not: what comes after a tent is not what
 comes before it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -20,8 +20,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from fitroom.recsys.base import Progress, ValidFn
-from fitroom.recsys.data import History, item_counts, popularity_prior
-from fitroom.recsys.itemknn import NeighbourTable, top_k_rows
+from fitroom.recsys.data import History, item_counts
+from fitroom.recsys.itemknn import CountedNeighbourTable, top_k_rows
 
 
 def transition_counts(histories: Sequence[History], n_items: int, window: int) -> sp.csr_matrix:
@@ -46,7 +46,7 @@ def transition_counts(histories: Sequence[History], n_items: int, window: int) -
     return counts
 
 
-class Transitions(NeighbourTable):
+class Transitions(CountedNeighbourTable):
     """What followed each item, as shares (see the module docstring); ``neighbours``
     followers kept per item."""
 
@@ -74,15 +74,3 @@ class Transitions(NeighbourTable):
         shares = sp.csr_matrix(sp.diags(scale) @ counts)
         self.sim = top_k_rows(shares.astype(np.float32), int(self.params["neighbours"]))
         self.counts = item_counts(histories, n_items)
-
-    def score(self, histories: Sequence[History]) -> NDArray[Any]:
-        # Break ties (and answer empty histories) by popularity, far below any real score.
-        scores: NDArray[Any] = super().score(histories) + 1e-6 * popularity_prior(self.counts)
-        return scores
-
-    def _state(self) -> dict[str, NDArray[Any]]:
-        return {**self._table_state(), "counts": self.counts}
-
-    def _set_state(self, arrays: Mapping[str, NDArray[Any]]) -> None:
-        self.counts = arrays["counts"]
-        self._set_table(arrays, len(self.counts))
