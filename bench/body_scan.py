@@ -250,8 +250,8 @@ def repeatability(pipeline: ScanPipeline) -> str:
     for f, s in zip(fronts, sides, strict=True):
         try:
             result = pipeline(
-                _jpeg_bytes(f.rgb, f.jpeg_quality),
-                _jpeg_bytes(s.rgb, s.jpeg_quality),
+                f.jpeg(),
+                s.jpeg(),
                 165.0,
                 sex="female",
             )

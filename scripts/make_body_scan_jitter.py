@@ -16,7 +16,6 @@ Run (the benchmark's bodies): ``python scripts/make_body_scan_jitter.py --bodies
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import shlex
 import sys
@@ -25,7 +24,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fitroom.body.anny_model import build_meshes, sample_body_params
@@ -48,12 +46,6 @@ from make_body_scan_data import (
 )
 
 FEATURES = 36  # fitroom.body.features.ViewFeatures.vector()
-
-
-def jpeg_bytes(rgb: np.ndarray, quality: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue()
 
 
 def main() -> None:
@@ -87,7 +79,7 @@ def main() -> None:
             props = hair if loose is None else (*hair, loose_top_prop(mesh, loose, scene.top_rgb))
             rendered = render_view(mesh, view, scene, props).image_rgb
             for k, copy in enumerate(altered_copies(rendered, view)):
-                photo = decode_photo(jpeg_bytes(copy.rgb, copy.jpeg_quality), view=view)
+                photo = decode_photo(copy.jpeg(), view=view)
                 try:
                     features[i, v, k] = photo_features(estimator, photo)[3].vector()
                     ok[i, v, k] = True

@@ -1,11 +1,11 @@
-"""Altered photo copies and the feature residuals between them (known answers)."""
+"""Altered photo copies (known answers)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from fitroom.body.copies import COPY_NAMES, altered_copies, copy_residuals, rotated
+from fitroom.body.copies import COPY_NAMES, altered_copies, rotated
 
 
 def test_copies_are_the_named_changes_of_the_photo() -> None:
@@ -23,6 +23,11 @@ def test_copies_are_the_named_changes_of_the_photo() -> None:
     assert by_name["jpeg q60"].jpeg_quality == 60
     assert all(c.jpeg_quality == 92 for c in copies if c.name != "jpeg q60")
     assert all(c.rgb.flags.c_contiguous for c in copies)
+    # Each copy is sent as a JPEG file at its own quality: q60 is the smaller file.
+    noisy = np.random.default_rng(0).integers(0, 256, (1280, 960, 3), dtype=np.uint8)
+    sent = {c.name: c.jpeg() for c in altered_copies(noisy, "front")}
+    assert all(data[:2] == b"\xff\xd8" for data in sent.values())
+    assert len(sent["jpeg q60"]) < 0.8 * len(sent["original"])
     with pytest.raises(ValueError, match="view"):
         altered_copies(rgb, "back")
 
@@ -33,37 +38,3 @@ def test_rotation_turns_about_the_centre() -> None:
     turned = rotated(rgb, 90.0)  # anticlockwise: the ray now points up
     assert turned[5:40, 50].min() == 255
     assert turned[50, 60:].max() == 0
-
-
-def test_residuals_about_each_bodys_mean_scaled_to_one_copy() -> None:
-    features = np.array(
-        [
-            [[1.0, 10.0], [3.0, 10.0], [99.0, 99.0]],  # third copy refused by the gate
-            [[5.0, 0.0], [5.0, 2.0], [5.0, 4.0]],
-            [[7.0, 7.0], [0.0, 0.0], [0.0, 0.0]],  # one gated copy: no residual
-        ]
-    )
-    ok = np.array([[True, True, False], [True, True, True], [True, False, False]])
-    residuals = copy_residuals(features, ok)
-    root2, root15 = np.sqrt(2.0), np.sqrt(1.5)
-    expected = np.array(
-        [
-            [-1.0 * root2, 0.0],
-            [1.0 * root2, 0.0],
-            [0.0, -2.0 * root15],
-            [0.0, 0.0],
-            [0.0, 2.0 * root15],
-        ]
-    )
-    np.testing.assert_allclose(residuals, expected)
-    # Unbiased: the mean square of many copies' residuals is the copies' variance.
-    rng = np.random.default_rng(0)
-    noisy = rng.normal(0.0, 0.5, size=(4000, 3, 1))
-    spread = copy_residuals(noisy, np.ones((4000, 3), dtype=bool)).std()
-    assert spread == pytest.approx(0.5, rel=0.03)
-
-
-def test_residuals_of_nothing_and_bad_shapes() -> None:
-    assert copy_residuals(np.zeros((2, 3, 4)), np.zeros((2, 3), dtype=bool)).shape == (0, 4)
-    with pytest.raises(ValueError, match="bodies x copies"):
-        copy_residuals(np.zeros((2, 3)), np.zeros((2, 3), dtype=bool))

@@ -40,6 +40,16 @@ class PhotoCopy:
     rgb: NDArray[np.uint8]
     jpeg_quality: int
 
+    def jpeg(self) -> bytes:
+        """The copy as the JPEG file a phone would send."""
+        import io
+
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(self.rgb).save(buffer, format="JPEG", quality=self.jpeg_quality)
+        return buffer.getvalue()
+
 
 def rotated(rgb: NDArray[np.uint8], degrees: float) -> NDArray[np.uint8]:
     """``rgb`` turned ``degrees`` anticlockwise about its centre, same size, edges
@@ -76,27 +86,3 @@ def altered_copies(rgb: NDArray[np.uint8], view: str) -> list[PhotoCopy]:
         PhotoCopy(name, np.ascontiguousarray(p), q)
         for name, p, q in zip(COPY_NAMES, pixels, qualities, strict=True)
     ]
-
-
-def copy_residuals(features: NDArray[np.float64], ok: NDArray[np.bool_]) -> NDArray[np.float64]:
-    """How each gated copy's features differ from the mean over its body's copies.
-
-    ``features``: bodies x copies x features of one view; ``ok``: bodies x copies, whether
-    the copy passed the photo gate. Bodies with fewer than two gated copies give nothing.
-    Residuals about the mean of k copies are scaled by sqrt(k / (k - 1)), so that their
-    spread is that of one copy about the body's own (unknown) features.
-    """
-    if features.ndim != 3 or ok.shape != features.shape[:2]:
-        raise ValueError(
-            f"features {features.shape} and ok {ok.shape} must be bodies x copies (x features)"
-        )
-    rows = []
-    for body_features, body_ok in zip(features, ok, strict=True):
-        k = int(body_ok.sum())
-        if k < 2:
-            continue
-        copies = body_features[body_ok]
-        rows.append((copies - copies.mean(axis=0)) * np.sqrt(k / (k - 1)))
-    if not rows:
-        return np.empty((0, features.shape[2]))
-    return np.concatenate(rows)
