@@ -12,6 +12,10 @@ from numpy.typing import NDArray
 from fitroom.recsys.base import Progress, Recommender, ValidFn
 from fitroom.recsys.data import History, popularity_prior
 
+#: Up to this many histories are scored row by row from the table's arrays; more go
+#: through one sparse product.
+FEW_HISTORIES = 8
+
 
 def user_item_matrix(histories: Sequence[History], n_items: int) -> sp.csr_matrix:
     """Binary (users, items) matrix of who touched what."""
@@ -71,8 +75,28 @@ class NeighbourTable(Recommender):
     sim: sp.csr_matrix
 
     def score(self, histories: Sequence[History]) -> NDArray[Any]:
-        w = history_weights(histories, self.n_items, float(self.params["decay"]))
-        return np.asarray((w @ self.sim).todense(), np.float32)
+        decay = float(self.params["decay"])
+        if len(histories) > FEW_HISTORIES:
+            w = history_weights(histories, self.n_items, decay)
+            return np.asarray((w @ self.sim).todense(), np.float32)
+        # A few histories (a request): add up their items' rows straight from the
+        # table's arrays; scipy's sparse product costs more to set up than to run.
+        out = np.zeros((len(histories), self.n_items), np.float32)
+        indptr, indices, data = self.sim.indptr, self.sim.indices, self.sim.data
+        for r, hist in enumerate(histories):
+            if not len(hist):
+                continue
+            starts, ends = indptr[hist], indptr[np.asarray(hist) + 1]
+            lengths = ends - starts
+            total = int(lengths.sum())
+            if not total:
+                continue
+            # Positions of every entry of the history's rows, row after row.
+            first = np.cumsum(lengths) - lengths
+            at = np.repeat(starts - first, lengths) + np.arange(total)
+            weight = np.repeat(decay ** np.arange(len(hist) - 1, -1, -1, dtype=np.float64), lengths)
+            out[r] = np.bincount(indices[at], weights=data[at] * weight, minlength=self.n_items)
+        return out
 
     def similarity(self, items: NDArray[Any]) -> NDArray[Any]:
         return np.asarray(self.sim[items].todense(), np.float32)
