@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     recsys_params: dict[str, Any] = Field(default_factory=dict)
     #: Trained recommender versions kept on disk (the served one and the ones before it).
     recsys_keep_versions: int = Field(default=3, ge=1)
+    #: Export the served recommender's SASRec network (SASRec or the hybrid's part) to
+    #: ONNX when training, checked against torch, and score requests with ONNX Runtime:
+    #: about 5x faster than torch for one shopper here. False: torch only.
+    recsys_onnx: bool = True
 
     @property
     def resolved_database_url(self) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
 from fitroom.config import Settings
-from fitroom.errors import BatchRejected, ConfigError, InputError, NotFound
+from fitroom.errors import BatchRejected, ConfigError, InputError, NotCompressible, NotFound
+from fitroom.recsys.hybrid import Hybrid
 from fitroom.services import catalog, events, recommendations
 from fitroom.services.recommendations import Serving
 from fitroom.store.db import Database
@@ -297,3 +299,80 @@ def test_a_product_nobody_touched_gets_similar_products_by_content(
     first = similar["items"][0]
     assert first["product_id"] == "chinos"  # the other trousers
     assert first["reason"] == "like Straight jeans"
+
+
+def _answers(db: Database, serving: Serving) -> list[list[tuple[object, ...]]]:
+    """Four shoppers' recommendations: (product, reason, fit size, score to 4 places)."""
+    with db.session() as session:
+        answers = [
+            recommendations.recommend_for_shopper(session, serving, shopper, 5)
+            for shopper in (BUYER_OF_OXFORD, "ab1", MEASURED_SHOPPER, "nobody")
+        ]
+    return [
+        [(i["product_id"], i["reason"], i["fit_size"], round(i["score"], 4)) for i in a["items"]]
+        for a in answers
+    ]
+
+
+def test_the_served_sasrec_runs_in_onnx_runtime_with_torchs_answers(
+    shop: Database, settings: Settings
+) -> None:
+    meta = trained(shop, settings)
+    assert meta["runtime"] == "onnx"
+    assert isinstance(meta["runtime_max_abs_diff"], float) and meta["runtime_max_abs_diff"] < 1e-3
+    version_dir = settings.resolved_recsys_dir / str(meta["version"])
+    assert (version_dir / "sasrec.onnx").is_file()
+    onnx_serving = Serving.from_settings(settings)
+    onnx_part = _served(onnx_serving).parts["sasrec"]
+    assert onnx_part.runtime is not None
+    torch_serving = Serving.from_settings(settings)
+    torch_part = _served(torch_serving).parts["sasrec"]
+    torch_part.use_runtime(None)
+    histories = [np.array([0, 1, 2]), np.array([4]), np.array([3, 3, 5, 1, 0, 2, 7])]
+    np.testing.assert_allclose(onnx_part.score(histories), torch_part.score(histories), atol=1e-4)
+    assert _answers(shop, onnx_serving) == _answers(shop, torch_serving)
+
+
+def test_a_broken_onnx_file_is_served_with_torch(shop: Database, settings: Settings) -> None:
+    meta = trained(shop, settings)
+    expected = _answers(shop, Serving.from_settings(settings))
+    (settings.resolved_recsys_dir / str(meta["version"]) / "sasrec.onnx").write_bytes(b"junk")
+    serving = Serving.from_settings(settings)
+    assert _served(serving).parts["sasrec"].runtime is None
+    assert _answers(shop, serving) == expected
+
+
+def test_without_onnx_or_when_export_fails_training_serves_torch(
+    shop: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = Settings(var_dir=tmp_path / "plain", recsys_onnx=False)
+    meta = trained(shop, plain)
+    assert meta["runtime"] == "torch" and "runtime_max_abs_diff" not in meta
+    assert not (plain.resolved_recsys_dir / "v0001" / "sasrec.onnx").exists()
+
+    # An export that fails (here: made to) must not fail the training.
+    from fitroom.compress import recsys_target
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise NotCompressible("aten::something has no ONNX form", step="export")
+
+    monkeypatch.setattr(recsys_target, "export_onnx", refuse)
+    failing = Settings(var_dir=tmp_path / "failing")
+    meta = trained(shop, failing)
+    assert meta["runtime"] == "torch"
+    assert any("could not be exported to ONNX" in w for w in meta["warnings"])  # type: ignore[attr-defined]
+    assert not (failing.resolved_recsys_dir / "v0001" / "sasrec.onnx").exists()
+    assert _answers(shop, Serving.from_settings(failing))[0]
+
+
+def test_a_model_without_sasrec_has_nothing_to_export(shop: Database, tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path / "var", recsys_model="itemknn", recsys_params={})
+    meta = trained(shop, settings)
+    assert meta["runtime"] == "torch" and not meta["warnings"]
+    assert not (settings.resolved_recsys_dir / "v0001" / "sasrec.onnx").exists()
+
+
+def _served(serving: Serving) -> Hybrid:
+    served = serving.model()
+    assert served is not None and isinstance(served.model, Hybrid)
+    return served.model

@@ -32,7 +32,13 @@ import numpy as np
 import numpy.typing as npt
 from torch import Tensor, nn
 
-from fitroom.compress.export import InputSpec
+from fitroom.compress.export import (
+    EquivalenceCheck,
+    InputSpec,
+    check_equivalence,
+    export_onnx,
+    onnx_session,
+)
 from fitroom.compress.metrics import Feeds, Predictor
 from fitroom.compress.targets import CompressionTarget
 from fitroom.errors import InputError, ModelError
@@ -106,15 +112,21 @@ def load_recommender(model_dir: Path) -> Recommender:
         ) from exc
 
 
-def sasrec_of(recommender: Recommender, model_dir: Path) -> SASRec:
-    """The SASRec itself, or the SASRec part of a hybrid; InputError when there is none."""
+def sasrec_part(recommender: Recommender) -> SASRec | None:
+    """The SASRec itself, or the SASRec part of a hybrid; None when there is none."""
     from fitroom.recsys.hybrid import Hybrid
     from fitroom.recsys.sasrec import SASRec
 
     if isinstance(recommender, SASRec):
         return recommender
     part = recommender.parts.get("sasrec") if isinstance(recommender, Hybrid) else None
-    if isinstance(part, SASRec):
+    return part if isinstance(part, SASRec) else None
+
+
+def sasrec_of(recommender: Recommender, model_dir: Path) -> SASRec:
+    """The SASRec itself, or the SASRec part of a hybrid; InputError when there is none."""
+    part = sasrec_part(recommender)
+    if part is not None:
         return part
     raise InputError(
         f"the recommender in {model_dir} is {recommender.name!r} with no SASRec network to "
@@ -223,3 +235,64 @@ def sasrec_target(model_dir: Path | None) -> CompressionTarget:
             "network is scored, not a hybrid's blend."
         ),
     )
+
+
+# -- serving -----------------------------------------------------------------------------
+
+#: The serving export's file name inside a recommender version folder.
+SERVING_ONNX = "sasrec.onnx"
+#: How far the serving export may differ from torch, per score: absolute + relative.
+SERVING_TOLERANCE = (1e-3, 1e-4)
+
+
+def export_for_serving(recommender: Recommender, directory: Path) -> EquivalenceCheck | None:
+    """Write the recommender's SASRec network (itself, or a hybrid's part) to
+    ``directory / SERVING_ONNX`` as FP32 ONNX, checked against torch on random rows and
+    on up to 64 fitted histories; None (and no file) when it holds no SASRec.
+
+    Raises NotCompressible when the export fails or differs beyond
+    ``SERVING_TOLERANCE``; the file is then removed.
+    """
+    from fitroom.recsys.sasrec import pad_left_to
+
+    sasrec = sasrec_part(recommender)
+    if sasrec is None:
+        return None
+    max_len = int(sasrec.params["max_len"])
+    spec = (
+        InputSpec(
+            SEQUENCE_INPUT,
+            (2, max_len),
+            dynamic_axes={0: "batch"},
+            dtype="int64",
+            value_range=(0, sasrec.n_items + 1),
+        ),
+    )
+    histories = [h for h in recommender.fitted_histories().values() if len(h)]
+    real = (
+        [{SEQUENCE_INPUT: pad_left_to(histories[:EQUIVALENCE_ROWS], max_len)}] if histories else []
+    )
+    path = directory / SERVING_ONNX
+    network = NextItemScores(sasrec.net)
+    try:
+        export_onnx(network, spec, path, output_name="scores")
+        absolute, relative = SERVING_TOLERANCE
+        return check_equivalence(
+            network, path, spec, real_feeds=real, tolerance=absolute, relative_tolerance=relative
+        )
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+
+
+class OnnxNextItem:
+    """A serving export run by ONNX Runtime (one thread per call; ONNX Runtime releases
+    the GIL while it runs, so the API's worker threads score side by side)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._session: Any = onnx_session(path, intra_op_num_threads=1)
+
+    def __call__(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        scores: npt.NDArray[np.float32] = self._session.run(None, {SEQUENCE_INPUT: rows})[0]
+        return scores

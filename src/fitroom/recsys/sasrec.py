@@ -13,13 +13,19 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from fitroom.recsys.base import Progress, Recommender, ValidFn
 from fitroom.recsys.data import History, item_counts, popularity_prior
+
+
+class NextItemRuntime(Protocol):
+    """Next-item scores of (rows, max_len) left-padded item rows (index + 1, 0 = pad)."""
+
+    def __call__(self, rows: NDArray[np.int64]) -> NDArray[np.float32]: ...
 
 
 def _net(n_items: int, params: Mapping[str, Any]) -> Any:
@@ -133,6 +139,7 @@ class SASRec(Recommender):
         import torch
         import torch.nn.functional as functional
 
+        self.runtime = None  # a runtime of earlier weights no longer computes this net
         p = self.params
         if p["loss"] not in ("full", "sampled"):
             raise ValueError("loss must be 'full' or 'sampled'")
@@ -221,6 +228,16 @@ class SASRec(Recommender):
     def refit_params(self) -> dict[str, Any]:
         return {"epochs": int(self.fit_info.get("best_epoch") or self.params["epochs"])}
 
+    #: Set by :meth:`use_runtime`: the same network's next-item scores computed by
+    #: another engine (ONNX Runtime when serving), over rows padded to ``max_len``.
+    runtime: NextItemRuntime | None = None
+
+    def use_runtime(self, runtime: NextItemRuntime | None) -> None:
+        """Score with ``runtime`` (rows padded to ``max_len`` -> (rows, items) scores)
+        instead of torch; None goes back to torch. The runtime must compute the same
+        function: the API checks the exported file against torch when it is written."""
+        self.runtime = runtime
+
     def score(self, histories: Sequence[History]) -> NDArray[Any]:
         import torch
 
@@ -233,7 +250,11 @@ class SASRec(Recommender):
             table = self.net.item_table()
             for start in range(0, len(order), 512):
                 rows = order[start : start + 512]
-                seq = _pad_left([histories[r] for r in rows], max_len)
+                batch = [histories[r] for r in rows]
+                if self.runtime is not None:
+                    out[rows] = self.runtime(pad_left_to(batch, max_len))
+                    continue
+                seq = _pad_left(batch, max_len)
                 h = self.net(torch.from_numpy(seq))[:, -1]
                 out[rows] = (h @ table.T).numpy()
         empty = np.array([len(h) == 0 for h in histories], bool)
@@ -259,6 +280,7 @@ class SASRec(Recommender):
         import torch
 
         self.counts = arrays["counts"]
+        self.runtime = None
         self.net = _net(len(self.counts), self.params)
         self.net.load_state_dict(
             {

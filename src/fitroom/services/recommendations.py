@@ -226,8 +226,12 @@ def train(
         "warnings": warnings,
     }
     report("save", 0, 1, {})
-    meta["version"] = publish(
-        settings.resolved_recsys_dir, model, meta, keep=settings.recsys_keep_versions
+    meta = publish(
+        settings.resolved_recsys_dir,
+        model,
+        meta,
+        keep=settings.recsys_keep_versions,
+        onnx_runtime=settings.recsys_onnx,
     )
     report("save", 1, 1, {})
     return meta
@@ -267,8 +271,20 @@ def _publish_lock(models_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def publish(models_dir: Path, model: Recommender, meta: Mapping[str, Any], keep: int) -> str:
-    """Save ``model`` as the next version, point ``current`` at it, prune old versions.
+def publish(
+    models_dir: Path,
+    model: Recommender,
+    meta: Mapping[str, Any],
+    keep: int,
+    *,
+    onnx_runtime: bool = False,
+) -> dict[str, Any]:
+    """Save ``model`` as the next version, point ``current`` at it, prune old versions;
+    returns the version's meta as written (``meta`` plus ``version`` and ``runtime``).
+
+    With ``onnx_runtime``, a SASRec network in the model is also exported to ONNX for
+    serving (``runtime`` "onnx"); when that fails the version is served with torch and
+    the meta's ``warnings`` say why.
 
     The version is written into a hidden staging folder and renamed into place, so a
     reader never sees half a version; the pointer is replaced with ``os.replace``, so a
@@ -277,14 +293,16 @@ def publish(models_dir: Path, model: Recommender, meta: Mapping[str, Any], keep:
     models_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=models_dir))
     staging.chmod(0o755)  # mkdtemp makes it owner-only; the version must stay readable
+    written = {**meta, "runtime": "torch"}
     try:
         model.save(staging)
+        if onnx_runtime:
+            written.update(_export_runtime(model, staging, list(meta.get("warnings", []))))
         with _publish_lock(models_dir):
             existing = versions(models_dir)
             version = f"v{(_version_number(existing[-1]) if existing else 0) + 1:04d}"
-            (staging / META_FILE).write_text(
-                json.dumps({**meta, "version": version}, indent=2), encoding="utf-8"
-            )
+            written["version"] = version
+            (staging / META_FILE).write_text(json.dumps(written, indent=2), encoding="utf-8")
             staging.rename(models_dir / version)
             _write_pointer(models_dir, version)
             for old in versions(models_dir)[:-keep]:
@@ -293,7 +311,29 @@ def publish(models_dir: Path, model: Recommender, meta: Mapping[str, Any], keep:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    return version
+    return written
+
+
+def _export_runtime(model: Recommender, directory: Path, warnings: list[str]) -> dict[str, Any]:
+    """Export the model's SASRec network for ONNX Runtime into ``directory``; the meta
+    entries that say how it went (nothing to export: none)."""
+    from fitroom.compress.recsys_target import export_for_serving
+
+    try:
+        check = export_for_serving(model, directory)
+    except Exception as exc:  # the version still serves, with torch: say so, do not fail
+        log.warning("SASRec export to ONNX failed, serving with torch: %s", exc)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return {
+            "warnings": [
+                *warnings,
+                f"the SASRec network could not be exported to ONNX ({reason}); this "
+                "version is served with torch, about 5x slower per request",
+            ]
+        }
+    if check is None:
+        return {}
+    return {"runtime": "onnx", "runtime_max_abs_diff": check.max_abs_diff}
 
 
 def _write_pointer(models_dir: Path, version: str) -> None:
@@ -456,7 +496,21 @@ class Serving:
         except Exception:  # a broken version must not break every request: keep serving
             log.exception("cannot load recommender %s from %s", version, directory)
             return None
-        log.info("serving recommender %s (%s)", version, model.name)
+        runtime = "torch"
+        if meta.get("runtime") == "onnx":
+            # (imported here: the compress domain imports torch, which the API's other
+            # routes do not need at start-up)
+            from fitroom.compress.recsys_target import SERVING_ONNX, OnnxNextItem, sasrec_part
+
+            part = sasrec_part(model)
+            try:
+                if part is None:
+                    raise ValueError("the model holds no SASRec network")
+                part.use_runtime(OnnxNextItem(directory / SERVING_ONNX))
+                runtime = "onnx"
+            except Exception:  # torch computes the same scores, only slower
+                log.exception("cannot load %s of %s: scoring with torch", SERVING_ONNX, version)
+        log.info("serving recommender %s (%s, %s)", version, model.name, runtime)
         return ServedModel(version, model, meta)
 
     # -- the catalogue ----------------------------------------------------------------
