@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from fitroom import __version__
-from fitroom.api.deps import SessionDep
+from fitroom.api.deps import WorkDep
 from fitroom.api.problems import install_problem_handlers
 from fitroom.api.routes import (
     body_scans,
@@ -49,8 +49,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     v1 = APIRouter(prefix="/v1")
 
     @v1.get("/health", tags=["meta"])
-    def health(session: SessionDep) -> dict[str, Any]:
-        session.execute(text("SELECT 1"))
+    async def health(work: WorkDep) -> dict[str, Any]:
+        await work(lambda session: session.execute(text("SELECT 1")))
         return {"status": "ok", "version": __version__}
 
     v1.include_router(catalog.router)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from fitroom.api.deps import AdminDep, RecsysDep, SessionDep, SettingsDep
+from fitroom.api.deps import AdminDep, RecsysDep, SessionDep, SettingsDep, WorkDep
 from fitroom.api.schemas import ProductRecommendationsOut, RecsysTrainOut, ShopperRecommendationsOut
 from fitroom.services import recommendations
 
@@ -16,8 +16,8 @@ KQuery = Query(default=10, ge=1, le=recommendations.MAX_K, description="how many
 
 
 @router.get("/shoppers/{shopper_id}/recommendations", response_model=ShopperRecommendationsOut)
-def for_shopper(
-    shopper_id: str, session: SessionDep, serving: RecsysDep, k: int = KQuery
+async def for_shopper(
+    shopper_id: str, work: WorkDep, serving: RecsysDep, k: int = KQuery
 ) -> dict[str, Any]:
     """What this shopper is likely to want next: in stock, in a size that fits them when
     their measurements are stored (``fit_size``), each with a reason.
@@ -25,27 +25,31 @@ def for_shopper(
     An unknown shopper is a cold start (popular products), not an error. Events posted
     since the last retrain count at once for models that read the history.
     """
-    return recommendations.recommend_for_shopper(session, serving, shopper_id, k)
+    return await work(
+        lambda session: recommendations.recommend_for_shopper(session, serving, shopper_id, k)
+    )
 
 
 @router.get("/products/{product_id}/similar", response_model=ProductRecommendationsOut)
-def similar(
-    product_id: str, session: SessionDep, serving: RecsysDep, k: int = KQuery
+async def similar(
+    product_id: str, work: WorkDep, serving: RecsysDep, k: int = KQuery
 ) -> dict[str, Any]:
     """Products like this one, in stock."""
-    return recommendations.similar_products(session, serving, product_id, k)
+    return await work(
+        lambda session: recommendations.similar_products(session, serving, product_id, k)
+    )
 
 
 @router.get("/products/{product_id}/outfit", response_model=ProductRecommendationsOut)
-def outfit(
+async def outfit(
     product_id: str,
-    session: SessionDep,
+    work: WorkDep,
     serving: RecsysDep,
     k: int = Query(default=6, ge=1, le=recommendations.MAX_K, description="how many products"),
 ) -> dict[str, Any]:
     """Complete the look: products of other categories that go with this one, from
     co-purchases and the model's similarity."""
-    return recommendations.outfit(session, serving, product_id, k)
+    return await work(lambda session: recommendations.outfit(session, serving, product_id, k))
 
 
 @router.post("/recsys/train", response_model=RecsysTrainOut, dependencies=[AdminDep])
