@@ -574,7 +574,7 @@ def _recsys_train_once(as_json: bool) -> None:
         lines = [
             f"recommender {r['version']} ({r['model']}) trained in {r['train_seconds']:.1f} s "
             f"on {r['events']} events of {r['shoppers']} shoppers, {r['products']} products; "
-            "the API serves it now"
+            f"the API serves it now ({r['runtime']})"
         ]
         lines += [f"note: {w}" for w in r["warnings"]]
         return "\n".join(lines)

@@ -40,6 +40,7 @@ def test_fallback_then_train_then_personal(client: httpx.Client) -> None:
     assert trained.status_code == 200, trained.text
     meta = trained.json()
     assert meta["version"] == "v0001" and meta["model"] == "hybrid" and meta["events"] == 28
+    assert meta["runtime"] == "onnx" and 0 <= meta["runtime_max_abs_diff"] < 1e-3
 
     body = client.get(f"/v1/shoppers/{BUYER_OF_OXFORD}/recommendations").json()
     assert body["shopper_id"] == BUYER_OF_OXFORD

@@ -90,7 +90,7 @@ def test_train_on_a_schedule(settings: Settings, db: Database, backend: str) -> 
     seed_shop(db)
     result = fitroom(settings, "recsys", "train", "--every", "0.001", "--runs", "2")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("the API serves it now") == 2
+    assert result.stdout.count("the API serves it now (onnx)") == 2
     assert (settings.resolved_recsys_dir / "current").read_text().strip() == "v0002"
     bad = fitroom(settings, "recsys", "train", "--every", "0")
     assert bad.returncode == 2 and "--every must be a positive" in bad.stderr

@@ -164,3 +164,8 @@ class RecsysTrainOut(BaseModel):
     products: int
     train_seconds: float
     warnings: list[str]
+    #: What scores the SASRec network when serving: "onnx" (ONNX Runtime, exported and
+    #: checked at training) or "torch".
+    runtime: str
+    #: Largest |ONNX - torch| score difference the export check saw (ONNX only).
+    runtime_max_abs_diff: float | None = None
