@@ -12,7 +12,14 @@ from torch import Tensor, nn
 
 from fitroom.compress.backends import OnnxRuntimeBackend, TorchBackend
 from fitroom.compress.export import InputSpec, check_equivalence, export_onnx
-from fitroom.compress.quantize import QuantizationMode, choose_mode, count_ops, quantize_onnx
+from fitroom.compress.quantize import (
+    QuantizationMode,
+    choose_mode,
+    count_ops,
+    cpu_has_vnni,
+    cpuinfo_has_vnni,
+    quantize_onnx,
+)
 from fitroom.errors import InputError, NotCompressible
 from tests.compress.tiny import conv_net, image_feeds, mlp, vector_feeds
 
@@ -146,3 +153,29 @@ def test_keep_float_leaves_a_branch_in_fp32(tmp_path: Path) -> None:
         if any("bicubic.kernels" in i for i in n.input)
     ]
     assert "DequantizeLinear" in kernels_read  # without keep_float: INT8 weights
+
+
+def test_vnni_is_read_from_the_cpu_flags() -> None:
+    avx2_only = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n"
+    assert not cpuinfo_has_vnni(avx2_only)
+    assert cpuinfo_has_vnni(avx2_only.replace("avx2", "avx2 avx512f avx512_vnni"))
+    assert cpuinfo_has_vnni(avx2_only.replace("avx2", "avx2 avx_vnni"))  # Alder Lake on
+    assert cpuinfo_has_vnni("processor\t: 0\n")  # no flags: nothing to go on
+
+
+def test_weights_take_7_bits_without_vnni_and_stay_accurate(
+    conv_onnx: Path, tmp_path: Path
+) -> None:
+    calibration = image_feeds(16, seed=1)
+    chosen = quantize_onnx(conv_onnx, tmp_path / "auto.onnx", calibration=calibration)
+    assert chosen.reduce_range is (not cpu_has_vnni())
+    forced = quantize_onnx(
+        conv_onnx, tmp_path / "7bit.onnx", calibration=calibration, reduce_range=True
+    )
+    assert forced.reduce_range
+    torch_fp32 = TorchBackend(conv_net(), threads=1)
+    int8 = OnnxRuntimeBackend(forced.path, threads=1, precision="int8")
+    for feed in image_feeds(4, seed=2):
+        expected = torch_fp32.predict(feed)
+        error = float(np.max(np.abs(int8.predict(feed) - expected)))
+        assert error < 0.05 * float(expected.max() - expected.min())

@@ -228,7 +228,8 @@ def compress_model(
             Variant(
                 name,
                 OnnxRuntimeBackend(result.path, threads=options.threads, precision="int8"),
-                note=result.reason,
+                note=result.reason
+                + ("; 7-bit weights (this CPU has no VNNI)" if result.reduce_range else ""),
                 fp32_source=f"{label}onnx fp32",
             )
         )
