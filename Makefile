@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+WORKERS ?= 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test bench fmt lint typecheck unit install install-dev pg-tools node-deps chromium clean
@@ -41,7 +42,7 @@ node-deps: $(NODE_STAMP)
 run: install node-deps
 	$(BIN)/fitroom db upgrade
 	$(BIN)/fitroom demo seed
-	$(BIN)/fitroom serve --host $(HOST) --port $(PORT)
+	$(BIN)/fitroom serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 ## make test: format check, lint, type check, then the test suite
 test: install-dev pg-tools node-deps chromium

@@ -88,14 +88,25 @@ def demo_server() -> Iterator[str]:
 def fitroom_server(var_dir: Path, workers: int = 1) -> Iterator[str]:
     """``fitroom serve`` on a free loopback port over an existing ``var_dir``; yields its
     base URL once /v1/health answers, and stops the server afterwards."""
+    env = {**os.environ, "FITROOM_VAR_DIR": str(var_dir), "FITROOM_ADMIN_API_KEY": "bench"}
+    command = [sys.executable, "-m", "fitroom", "serve", "--workers", str(workers)]
+    with serve(command, "--port", "/v1/health", env) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serve(
+    command: Sequence[str], port_flag: str, ready_path: str, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Run a server ``command`` on a free loopback port (given as ``port_flag PORT``);
+    yields its base URL once ``ready_path`` answers 200, and stops it afterwards."""
     import httpx
 
-    env = {**os.environ, "FITROOM_VAR_DIR": str(var_dir), "FITROOM_ADMIN_API_KEY": "bench"}
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     server = subprocess.Popen(
-        [sys.executable, "-m", "fitroom", "serve", "--port", str(port), "--workers", str(workers)],
+        [*command, port_flag, str(port)],
         env=env,
         cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
@@ -106,12 +117,12 @@ def fitroom_server(var_dir: Path, workers: int = 1) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{base}/v1/health").status_code == 200:
+                if httpx.get(f"{base}{ready_path}").status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("server did not start")
+                raise RuntimeError(f"server did not start: {' '.join(command)}")
             time.sleep(0.1)
         yield base
     finally:

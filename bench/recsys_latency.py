@@ -16,10 +16,13 @@ requests/s). Baseline in the same run: ``GET /v1/health`` (HTTP + a database rou
 no recommendation work). A second table repeats each scenario with one client (the
 service time without queueing); a third sends the mixed recommendations at fixed Poisson
 arrival rates (25/50/75% of the closed-loop throughput), latency counted from each
-request's scheduled time. The store is deleted afterwards.
+request's scheduled time. Last, the ceiling: the same load against two servers that do
+no work (``bench/_ceiling_apps.py``: a bare ASGI app and a FastAPI no-op route, same
+uvicorn and worker count). The store is deleted afterwards.
 
 Run: ``.venv/bin/python bench/recsys_latency.py [--requests 2000] [--rounds 3]
-[--clients 50] [--workers 1] [--open-requests 1000]`` (about 3 minutes on 2 cores)
+[--clients 50] [--workers 1] [--open-requests 1000] [--out recsys_latency]`` (about 10
+minutes on 2 cores, 4 of them training)
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fitroom_server, machine, markdown_table, percentile, write_result
+from _common import fitroom_server, machine, markdown_table, percentile, serve, write_result
 
 N_PRODUCTS = 20_000
 N_STYLES = 400
@@ -363,6 +366,9 @@ def main() -> None:
         "--open-requests", type=int, default=1000, help="requests per open-loop arrival rate"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--out", default="recsys_latency", help="results file name in bench/results, no .md"
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -372,7 +378,21 @@ def main() -> None:
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
     print(text)
-    write_result("recsys_latency.md", text)
+    write_result(f"{args.out}.md", text)
+
+
+def _row(name: str, stats: dict[str, Any]) -> list[object]:
+    """A closed-loop scenario's row of the concurrent and ceiling tables."""
+    low, high = stats["p99_rounds"]
+    return [
+        name,
+        stats["n"],
+        f"{stats['p50']:.1f}",
+        f"{stats['p95']:.1f}",
+        f"{stats['p99']:.1f}",
+        f"{low:.1f}-{high:.1f}",
+        f"{stats['rps']:.0f}",
+    ]
 
 
 def run(args: argparse.Namespace, var_dir: Path, load_before: float) -> str:
@@ -428,17 +448,7 @@ def run(args: argparse.Namespace, var_dir: Path, load_before: float) -> str:
     with fitroom_server(var_dir, workers=args.workers) as base:
         for name, make_path in scenarios:
             stats = measure(base, make_path, args.clients, args.requests, args.rounds)
-            concurrent_rows.append(
-                [
-                    name,
-                    stats["n"],
-                    f"{stats['p50']:.1f}",
-                    f"{stats['p95']:.1f}",
-                    f"{stats['p99']:.1f}",
-                    f"{stats['p99_rounds'][0]:.1f}-{stats['p99_rounds'][1]:.1f}",
-                    f"{stats['rps']:.0f}",
-                ]
-            )
+            concurrent_rows.append(_row(name, stats))
             if not name.startswith("GET /v1/health"):
                 verdicts.append(stats["p99"] < TARGET_P99_MS)
             single = measure(base, make_path, 1, max(200, args.requests // 4), args.rounds)
@@ -471,6 +481,24 @@ def run(args: argparse.Namespace, var_dir: Path, load_before: float) -> str:
                 ]
             )
 
+    # The ceiling: servers that do no work, same uvicorn, workers, client and cores.
+    ceiling_rows = []
+    for name, app in (
+        ("bare ASGI app, fixed 1.5 kB answer", "_ceiling_apps:bare"),
+        ("FastAPI async route, fixed answer", "_ceiling_apps:noop"),
+    ):
+        command = [
+            sys.executable,
+            *("-m", "uvicorn", app, "--app-dir", str(Path(__file__).resolve().parent)),
+            *("--workers", str(args.workers), "--log-level", "warning", "--no-access-log"),
+        ]
+        with serve(command, "--port", "/ready") as base:
+            stats = measure(
+                base, lambda i: f"/ceiling/{i}", args.clients, args.requests, args.rounds
+            )
+        ceiling_rows.append(_row(name, stats))
+        print(f"{name}: {json.dumps(stats, default=str)}", file=sys.stderr)
+
     header = ["request", "n", "p50 ms", "p95 ms", "p99 ms", "round p99s ms", "requests/s"]
     single_header = ["request", "n", "p50 ms", "p95 ms", "p99 ms", "requests/s"]
     met = "met" if all(verdicts) else "NOT met"
@@ -490,14 +518,18 @@ def run(args: argparse.Namespace, var_dir: Path, load_before: float) -> str:
         f"Open loop, recommendations mixed (1/3 each): Poisson arrivals at a fixed rate, "
         f"at most {args.clients} requests in flight, latency from the scheduled time:\n\n"
         f"{markdown_table(['requests/s', 'n', 'p50 ms', 'p95 ms', 'p99 ms'], open_rows)}"
+        f"\n\nThe ceiling: servers that do no work at all, under the same uvicorn with "
+        f"{args.workers} worker(s), {args.clients} clients, same client and cores "
+        f"(`bench/_ceiling_apps.py`):\n\n"
+        f"{markdown_table(header, ceiling_rows)}"
         f"\n\nTarget p99 < {TARGET_P99_MS:.0f} ms at {args.clients} concurrent requests: "
         f"**{met}**. In a closed loop, mean latency = clients / throughput (Little's law), so "
         f"p99 < {TARGET_P99_MS:.0f} ms with {args.clients} clients needs more than "
-        f"{args.clients / (TARGET_P99_MS / 1000):.0f} requests/s; the health baseline above "
-        f"is the ceiling of this server on this machine.\n\n"
+        f"{args.clients / (TARGET_P99_MS / 1000):.0f} requests/s; the ceiling rows show "
+        f"what this machine gives a request that does nothing.\n\n"
         f"Command: `.venv/bin/python bench/recsys_latency.py --requests "
         f"{args.requests} --rounds {args.rounds} --clients {args.clients} --workers "
-        f"{args.workers} --open-requests {args.open_requests}`\n"
+        f"{args.workers} --open-requests {args.open_requests} --out {args.out}`\n"
     )
     return text
 

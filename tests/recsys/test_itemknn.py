@@ -13,9 +13,7 @@ def knn_with_table(decay: float) -> ItemKNN:
     # Item 0's neighbours: 1 (0.5) and 2 (0.25); item 1's: 3 (1.0); item 2: none;
     # item 3's: 0 (0.125).
     model.sim = sp.csr_matrix(
-        np.array(
-            [[0, 0.5, 0.25, 0], [0, 0, 0, 1.0], [0, 0, 0, 0], [0.125, 0, 0, 0]], np.float32
-        )
+        np.array([[0, 0.5, 0.25, 0], [0, 0, 0, 1.0], [0, 0, 0, 0], [0.125, 0, 0, 0]], np.float32)
     )
     model.counts = np.array([4.0, 3.0, 2.0, 1.0])
     model.item_ids = ["a", "b", "c", "d"]

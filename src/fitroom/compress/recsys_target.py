@@ -173,6 +173,17 @@ class NextItemEval:
         return metrics.ndcg_at_10
 
 
+def sequence_input(max_len: int, n_items: int) -> InputSpec:
+    """The network's input: (batch, max_len) item rows, 0 = padding, items 1..n_items."""
+    return InputSpec(
+        SEQUENCE_INPUT,
+        (4, max_len),
+        dynamic_axes={0: "batch"},
+        dtype="int64",
+        value_range=(0, n_items + 1),
+    )
+
+
 def sasrec_target(model_dir: Path | None) -> CompressionTarget:
     """The compression target of the SASRec in the recommender saved in ``model_dir``."""
     if model_dir is None:
@@ -210,15 +221,7 @@ def sasrec_target(model_dir: Path | None) -> CompressionTarget:
         name=RECSYS_SASREC,
         metric="NDCG@10 of the last item, fitted histories",
         load_model=load_model,
-        inputs=(
-            InputSpec(
-                SEQUENCE_INPUT,
-                (4, max_len),
-                dynamic_axes={0: "batch"},
-                dtype="int64",
-                value_range=(0, evaluation.n_items + 1),
-            ),
-        ),
+        inputs=(sequence_input(max_len, evaluation.n_items),),
         calibration=calibration,
         quality=lambda: evaluation.quality,
         real_feeds=lambda: [evaluation.feeds(evaluation.histories[:EQUIVALENCE_ROWS])],
@@ -259,15 +262,7 @@ def export_for_serving(recommender: Recommender, directory: Path) -> Equivalence
     if sasrec is None:
         return None
     max_len = int(sasrec.params["max_len"])
-    spec = (
-        InputSpec(
-            SEQUENCE_INPUT,
-            (2, max_len),
-            dynamic_axes={0: "batch"},
-            dtype="int64",
-            value_range=(0, sasrec.n_items + 1),
-        ),
-    )
+    spec = (sequence_input(max_len, sasrec.n_items),)
     histories = [h for h in recommender.fitted_histories().values() if len(h)]
     real = (
         [{SEQUENCE_INPUT: pad_left_to(histories[:EQUIVALENCE_ROWS], max_len)}] if histories else []
