@@ -70,7 +70,8 @@ chromium:
 ## make bench: benchmarks; figures go to bench/results/*.md and the README
 bench: install-dev node-deps chromium
 	$(BIN)/python bench/recommend_latency.py
-	$(BIN)/python bench/recsys_latency.py
+	$(BIN)/python bench/recsys_latency.py --requests 1000 --rounds 3
+	$(BIN)/python bench/recsys_latency.py --requests 1000 --rounds 3 --workers 2 --out recsys_latency_2workers
 	$(BIN)/python bench/ansur_coverage.py
 	$(BIN)/python bench/returns_learning.py
 	$(BIN)/python bench/superres_quality_speed.py --runs 20 --threads 1 2
