@@ -19,7 +19,9 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 @pytest.fixture()
 def client(settings: Settings, db: Database) -> Iterator[httpx.Client]:
     seed_shop(db)
-    with LiveServer(settings, db) as server, httpx.Client(base_url=server.url, timeout=30) as c:
+    # Generous: POST /v1/recsys/train fits and exports the model inside the request,
+    # and CI runs two test workers on two cores.
+    with LiveServer(settings, db) as server, httpx.Client(base_url=server.url, timeout=120) as c:
         yield c
 
 

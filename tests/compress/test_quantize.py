@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from fitroom.compress.backends import OnnxRuntimeBackend, TorchBackend
 from fitroom.compress.export import InputSpec, check_equivalence, export_onnx
+from fitroom.compress.metrics import Feeds
 from fitroom.compress.quantize import (
     QuantizationMode,
     choose_mode,
@@ -22,6 +23,16 @@ from fitroom.compress.quantize import (
 )
 from fitroom.errors import InputError, NotCompressible
 from tests.compress.tiny import conv_net, image_feeds, mlp, vector_feeds
+
+
+def assert_close_to_fp32(model: nn.Module, int8_path: Path, feeds: list[Feeds]) -> None:
+    """INT8 stays within 5% of the FP32 output's range on every feed."""
+    torch_fp32 = TorchBackend(model, threads=1)
+    int8 = OnnxRuntimeBackend(int8_path, threads=1, precision="int8")
+    for feed in feeds:
+        expected = torch_fp32.predict(feed)
+        error = float(np.max(np.abs(int8.predict(feed) - expected)))
+        assert error < 0.05 * float(expected.max() - expected.min())
 
 
 def test_mode_follows_op_counts() -> None:
@@ -42,15 +53,8 @@ def test_static_int8_conv_net_close_to_fp32_and_smaller(conv_onnx: Path, tmp_pat
     assert result.size_bytes < conv_onnx.stat().st_size
     ops = {node.op_type for node in onnx.load(str(result.path)).graph.node}
     assert {"QuantizeLinear", "DequantizeLinear"} <= ops  # QDQ format
-    # Calibration-like inputs (same distribution, other samples): INT8 stays within a
-    # few percent of the output range of FP32.
-    torch_fp32 = TorchBackend(conv_net(), threads=1)
-    int8 = OnnxRuntimeBackend(result.path, threads=1, precision="int8")
-    for feed in image_feeds(4, seed=2):
-        expected = torch_fp32.predict(feed)
-        value_range = float(expected.max() - expected.min())
-        error = float(np.max(np.abs(int8.predict(feed) - expected)))
-        assert error < 0.05 * value_range
+    # Calibration-like inputs (same distribution, other samples).
+    assert_close_to_fp32(conv_net(), result.path, image_feeds(4, seed=2))
 
 
 def test_relative_paths_work(
@@ -80,12 +84,7 @@ def test_dynamic_int8_mlp(mlp_onnx: Path, tmp_path: Path) -> None:
     assert result.calibration_samples == 0
     assert result.size_bytes < 0.5 * mlp_onnx.stat().st_size  # weights are most of it
     assert count_ops(result.path).get("DynamicQuantizeLinear", 0) >= 1
-    torch_fp32 = TorchBackend(mlp(), threads=1)
-    int8 = OnnxRuntimeBackend(result.path, threads=1, precision="int8")
-    for feed in vector_feeds(3, seed=4):
-        expected = torch_fp32.predict(feed)
-        error = float(np.max(np.abs(int8.predict(feed) - expected)))
-        assert error < 0.05 * float(expected.max() - expected.min())
+    assert_close_to_fp32(mlp(), result.path, vector_feeds(3, seed=4))
 
 
 def test_mode_can_be_forced(conv_onnx: Path, tmp_path: Path) -> None:
@@ -173,9 +172,4 @@ def test_weights_take_7_bits_without_vnni_and_stay_accurate(
         conv_onnx, tmp_path / "7bit.onnx", calibration=calibration, reduce_range=True
     )
     assert forced.reduce_range
-    torch_fp32 = TorchBackend(conv_net(), threads=1)
-    int8 = OnnxRuntimeBackend(forced.path, threads=1, precision="int8")
-    for feed in image_feeds(4, seed=2):
-        expected = torch_fp32.predict(feed)
-        error = float(np.max(np.abs(int8.predict(feed) - expected)))
-        assert error < 0.05 * float(expected.max() - expected.min())
+    assert_close_to_fp32(conv_net(), forced.path, image_feeds(4, seed=2))
