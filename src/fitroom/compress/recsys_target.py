@@ -32,13 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from torch import Tensor, nn
 
-from fitroom.compress.export import (
-    EquivalenceCheck,
-    InputSpec,
-    check_equivalence,
-    export_onnx,
-    onnx_session,
-)
+from fitroom.compress.export import EquivalenceCheck, InputSpec, check_equivalence, export_onnx
 from fitroom.compress.metrics import Feeds, Predictor
 from fitroom.compress.targets import CompressionTarget
 from fitroom.errors import InputError, ModelError
@@ -46,7 +40,7 @@ from fitroom.errors import InputError, ModelError
 if TYPE_CHECKING:
     from fitroom.recsys.base import Recommender
     from fitroom.recsys.data import History
-    from fitroom.recsys.sasrec import SASRec
+    from fitroom.recsys.sasrec import NextItemRuntime, SASRec
 
 #: The target's name.
 RECSYS_SASREC = "recsys/sasrec"
@@ -280,14 +274,15 @@ def export_for_serving(recommender: Recommender, directory: Path) -> Equivalence
         raise
 
 
-class OnnxNextItem:
-    """A serving export run by ONNX Runtime (one thread per call; ONNX Runtime releases
-    the GIL while it runs, so the API's worker threads score side by side)."""
+def serving_runtime(directory: Path) -> NextItemRuntime:
+    """The serving export in ``directory`` as a SASRec runtime: ONNX Runtime on one
+    thread per call (it releases the GIL while it runs, so the API's worker threads
+    score side by side)."""
+    from fitroom.compress.backends import OnnxRuntimeBackend
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._session: Any = onnx_session(path, intra_op_num_threads=1)
+    backend = OnnxRuntimeBackend(directory / SERVING_ONNX, threads=1)
 
-    def __call__(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
-        scores: npt.NDArray[np.float32] = self._session.run(None, {SEQUENCE_INPUT: rows})[0]
-        return scores
+    def scores(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        return backend.predict({SEQUENCE_INPUT: rows})
+
+    return scores

@@ -297,7 +297,10 @@ def publish(
     try:
         model.save(staging)
         if onnx_runtime:
-            written.update(_export_runtime(model, staging, list(meta.get("warnings", []))))
+            exported, warning = _export_runtime(model, staging)
+            written.update(exported)
+            if warning:
+                written["warnings"] = [*written.get("warnings", []), warning]
         with _publish_lock(models_dir):
             existing = versions(models_dir)
             version = f"v{(_version_number(existing[-1]) if existing else 0) + 1:04d}"
@@ -314,9 +317,9 @@ def publish(
     return written
 
 
-def _export_runtime(model: Recommender, directory: Path, warnings: list[str]) -> dict[str, Any]:
-    """Export the model's SASRec network for ONNX Runtime into ``directory``; the meta
-    entries that say how it went (nothing to export: none)."""
+def _export_runtime(model: Recommender, directory: Path) -> tuple[dict[str, Any], str | None]:
+    """Export the model's SASRec network for ONNX Runtime into ``directory``: the meta
+    entries that say it worked (none when there is nothing to export), or a warning."""
     from fitroom.compress.recsys_target import export_for_serving
 
     try:
@@ -324,16 +327,13 @@ def _export_runtime(model: Recommender, directory: Path, warnings: list[str]) ->
     except Exception as exc:  # the version still serves, with torch: say so, do not fail
         log.warning("SASRec export to ONNX failed, serving with torch: %s", exc)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return {
-            "warnings": [
-                *warnings,
-                f"the SASRec network could not be exported to ONNX ({reason}); this "
-                "version is served with torch, about 5x slower per request",
-            ]
-        }
+        return {}, (
+            f"the SASRec network could not be exported to ONNX ({reason}); this "
+            "version is served with torch, about 5x slower per request"
+        )
     if check is None:
-        return {}
-    return {"runtime": "onnx", "runtime_max_abs_diff": check.max_abs_diff}
+        return {}, None
+    return {"runtime": "onnx", "runtime_max_abs_diff": check.max_abs_diff}, None
 
 
 def _write_pointer(models_dir: Path, version: str) -> None:
@@ -500,16 +500,16 @@ class Serving:
         if meta.get("runtime") == "onnx":
             # (imported here: the compress domain imports torch, which the API's other
             # routes do not need at start-up)
-            from fitroom.compress.recsys_target import SERVING_ONNX, OnnxNextItem, sasrec_part
+            from fitroom.compress.recsys_target import sasrec_part, serving_runtime
 
             part = sasrec_part(model)
             try:
                 if part is None:
                     raise ValueError("the model holds no SASRec network")
-                part.use_runtime(OnnxNextItem(directory / SERVING_ONNX))
+                part.use_runtime(serving_runtime(directory))
                 runtime = "onnx"
             except Exception:  # torch computes the same scores, only slower
-                log.exception("cannot load %s of %s: scoring with torch", SERVING_ONNX, version)
+                log.exception("cannot load the ONNX export of %s: scoring with torch", version)
         log.info("serving recommender %s (%s, %s)", version, model.name, runtime)
         return ServedModel(version, model, meta)
 
