@@ -72,6 +72,7 @@ bench: install-dev node-deps chromium
 	$(BIN)/python bench/recommend_latency.py
 	$(BIN)/python bench/recsys_latency.py --requests 1000 --rounds 3
 	$(BIN)/python bench/recsys_latency.py --requests 1000 --rounds 3 --workers 2 --out recsys_latency_2workers
+	$(BIN)/python bench/recsys_scoring.py --rounds 3 --exports 3
 	$(BIN)/python bench/ansur_coverage.py
 	$(BIN)/python bench/returns_learning.py
 	$(BIN)/python bench/superres_quality_speed.py --runs 20 --threads 1 2

@@ -329,7 +329,7 @@ def _export_runtime(model: Recommender, directory: Path) -> tuple[dict[str, Any]
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return {}, (
             f"the SASRec network could not be exported to ONNX ({reason}); this "
-            "version is served with torch, about 5x slower per request"
+            "version is served with torch, which scores a shopper about 2.4x slower"
         )
     if check is None:
         return {}, None
