@@ -55,7 +55,7 @@ from fitroom.body.anny_model import BodyMesh, build_meshes, sample_body_params
 from fitroom.body.clothing import loose_top_prop, sample_loose_top
 from fitroom.body.measure_model import MEASUREMENTS
 from fitroom.body.mesh_measure import measure_mesh
-from fitroom.body.render import Prop, Scene, render_view, sample_scene
+from fitroom.body.render import Prop, Scene, nearest_distance_m, render_view, sample_scene
 from fitroom.body.scan import photo_features
 from fitroom.errors import PhotoRejected
 from fitroom.vision.photo import photo_from_array
@@ -77,11 +77,9 @@ def test_scene(scene: Scene, rng: np.random.Generator) -> Scene:
     height = float(rng.choice([rng.uniform(0.75, 0.9), rng.uniform(1.4, 1.55)]))
     # Training draws the distance from the nearest that frames 0-2.05 m to 0.8 m more;
     # the test draws it from its far end and past it (0.75-0.95 m more).
-    reach = 0.92 * 0.5 * scene.height_px / scene.focal_length_px
-    nearest = max(height, 2.05 - height) / reach
     return replace(
         scene,
-        distance_m=nearest + float(rng.uniform(0.75, 0.95)),
+        distance_m=nearest_distance_m(scene, height) + float(rng.uniform(0.75, 0.95)),
         camera_height_m=height,
         light_intensities=(float(rng.uniform(0.8, 0.95)), float(rng.uniform(0.0, 0.15))),
         ambient=float(rng.uniform(0.1, 0.2)),

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import trimesh
 
-from fitroom.body.render import Scene, render_background, render_view, sample_scene
+from fitroom.body.render import (
+    Scene,
+    nearest_distance_m,
+    render_background,
+    render_view,
+    retake_scene,
+    sample_scene,
+)
 from tests.body.conftest import as_body_mesh
 
 FOCAL_PX = 900.0
@@ -109,3 +117,33 @@ def test_sampled_scenes_frame_a_tall_adult() -> None:
         rows = np.flatnonzero(rendered.mask.any(axis=1))
         assert rows.min() > 0
         assert rows.max() < scene.height_px - 1
+
+
+def test_nearest_distance_frames_the_tallest_person_with_the_margin() -> None:
+    scene = Scene(focal_length_px=887.0, height_px=1024, camera_height_m=1.0)
+    distance_m = nearest_distance_m(scene, 1.0)
+    # Camera at 1 m: the head of a 2.05 m person is 1.05 m above the optical axis, and
+    # lands 8 % of the half-height inside the top edge.
+    head_px = 887.0 * 1.05 / distance_m
+    assert head_px == pytest.approx(0.92 * 512, rel=1e-9)
+
+
+def test_retaken_scenes_move_the_phone_only_and_keep_the_person_in_frame() -> None:
+    rng = np.random.default_rng(3)
+    box = _box(0.5, 2.0, 0.3)
+    first = sample_scene(rng)
+    nearest = replace(first, distance_m=nearest_distance_m(first, first.camera_height_m))
+    for base in (first, nearest):
+        for _ in range(4):
+            again = retake_scene(base, rng)
+            # Within 0.25 m, or pushed back to the nearest distance that frames the person.
+            closest = nearest_distance_m(again, again.camera_height_m)
+            moved = abs(again.distance_m - base.distance_m)
+            assert moved <= 0.25 or again.distance_m == pytest.approx(closest)
+            assert abs(again.camera_height_m - base.camera_height_m) <= 0.1
+            assert again.distance_m >= closest
+            same = replace(again, distance_m=base.distance_m, camera_height_m=base.camera_height_m)
+            assert same == base  # room, clothes, light and lens unchanged
+            rendered = render_view(as_body_mesh(box.vertices, box.faces), "front", again)
+            rows = np.flatnonzero(rendered.mask.any(axis=1))
+            assert rows.min() > 0 and rows.max() < again.height_px - 1

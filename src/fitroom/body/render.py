@@ -123,6 +123,38 @@ class RenderedView:
     view: View
 
 
+#: Every scene frames people up to this tall (m), keeping this share of the half-height
+#: of the image as margin (``nearest_distance_m``).
+FRAMED_HEIGHT_M = 2.05
+FRAME_MARGIN = 0.92
+
+
+def nearest_distance_m(scene: Scene, camera_height_m: float) -> float:
+    """The nearest camera distance (m) at which ``scene``'s lens, from a camera
+    ``camera_height_m`` high, keeps the floor to 2.05 m in frame with an 8 % margin."""
+    reach = FRAME_MARGIN * 0.5 * scene.height_px / scene.focal_length_px
+    return max(camera_height_m, FRAMED_HEIGHT_M - camera_height_m) / reach
+
+
+def retake_scene(
+    scene: Scene,
+    rng: np.random.Generator,
+    distance_m: float = 0.25,
+    camera_height_m: float = 0.1,
+) -> Scene:
+    """The same set-up photographed again a few minutes later: the same room, clothes,
+    light and lens, the phone up to ``distance_m`` nearer or further and up to
+    ``camera_height_m`` higher or lower (never so near that a 2.05 m person leaves the
+    frame)."""
+    height = scene.camera_height_m + float(rng.uniform(-camera_height_m, camera_height_m))
+    distance = scene.distance_m + float(rng.uniform(-distance_m, distance_m))
+    return replace(
+        scene,
+        camera_height_m=height,
+        distance_m=max(nearest_distance_m(scene, height), distance),
+    )
+
+
 def sample_scene(rng: np.random.Generator) -> Scene:
     """A varied, plausible phone photo set-up that frames any adult up to 2.05 m.
 
