@@ -425,7 +425,7 @@ def avatar_fit_accuracy(test_path: Path, bodies: int) -> str:
     model = load_measurement_model("front_side")
     inputs, _, heights_cm = scan_rows(data, index, "front_side", hidden=((True, False),))
     predicted_cm, _ = model.predict(inputs, heights_cm)
-    residuals, iterations, elapsed_ms = [], [], []
+    residuals, iterations, elapsed_ms, scales = [], [], [], []
     for row, i in enumerate(index):
         targets = {"stature_cm": float(heights_cm[row])}
         targets.update({name: float(predicted_cm[row, j]) for j, name in enumerate(MEASUREMENTS)})
@@ -433,7 +433,11 @@ def avatar_fit_accuracy(test_path: Path, bodies: int) -> str:
         residuals.append([fit.residual_cm[name] for name in FIT_TARGETS])
         iterations.append(fit.iterations)
         elapsed_ms.append(fit.elapsed_ms)
+        scales.append(fit.scale)
     error = np.abs(np.array(residuals))
+    girths = [FIT_TARGETS.index(n) for n in ("stature_cm", *GIRTHS)]
+    all_girths = 100 * np.mean((error[:, girths] <= 1.0).all(axis=1))
+    scale_pct = 100 * np.abs(np.array(scales) - 1.0)
     rows = [
         [
             name.removesuffix("_cm"),
@@ -456,6 +460,10 @@ def avatar_fit_accuracy(test_path: Path, bodies: int) -> str:
                 ["measurement", "median cm", "90th percentile cm", "max cm", "within 1 cm"],
                 rows,
             ),
+            "",
+            f"- stature and all five girths within 1 cm: {all_girths:.0f}% of the bodies",
+            f"- the uniform scale to the exact stature: median {np.median(scale_pct):.2f}%, "
+            f"largest {scale_pct.max():.2f}%",
         ]
     )
 

@@ -63,7 +63,7 @@ FIT_PARAMETERS: tuple[str, ...] = (
 #: Damping per parameter (bigger: used less); local changes cost more than sliders.
 _DAMPING = np.array([0.01, 0.05, 0.05] + [0.1] * (len(FIT_PARAMETERS) - 3))
 #: Weight per target in the fit (cm of stature matter most; then the girths).
-_TARGET_WEIGHT = np.array([4.0, 1.0, 1.0, 1.0, 0.7, 0.7, 0.7, 0.5, 0.7])
+_TARGET_WEIGHT = np.array([4.0, 1.0, 1.0, 1.0, 0.7, 0.7, 0.7, 0.5, 1.0])
 _LOCAL = len(FIT_PARAMETERS) - 3
 #: The box the unknowns stay in.
 PARAMETER_LOW = np.array([ADULT_HEIGHT_RANGE[0] - 0.1, 0.0, 0.0] + [-1.0] * _LOCAL)
