@@ -107,6 +107,7 @@ def test_glb_is_valid_gltf_with_levels_and_fit(fitted: AvatarFit) -> None:
     extras = document["scenes"][0]["extras"]
     assert set(extras["level_heights_m"]) >= {"chest", "waist", "hip"}
     assert extras["fit"]["measurements"]["waist_cm"]["target_cm"] > 0
+    assert extras["fit"]["scale_to_stature"] == pytest.approx(fitted.scale, abs=1e-5)
     position = document["accessors"][
         document["meshes"][0]["primitives"][0]["attributes"]["POSITION"]
     ]

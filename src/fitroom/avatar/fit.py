@@ -262,6 +262,7 @@ def fit_summary(fit: AvatarFit) -> dict[str, Any]:
     return {
         "iterations": fit.iterations,
         "elapsed_ms": round(fit.elapsed_ms, 1),
+        "scale_to_stature": round(fit.scale, 5),
         "measurements": {
             name: {
                 "target_cm": round(value, 1),
