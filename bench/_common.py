@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -67,6 +68,19 @@ def write_result(name: str, text: str) -> Path:
     path = RESULTS_DIR / name
     path.write_text(text)
     return path
+
+
+def run_in_scratch(prefix: str, run: Callable[[Path, float], str], result_name: str) -> None:
+    """Note the load average, call ``run(scratch_dir, load_before)`` in a fresh temporary
+    folder (removed afterwards), print its text and write it to bench/results."""
+    load_before = os.getloadavg()[0]
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        text = run(scratch, load_before)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(text)
+    write_result(result_name, text)
 
 
 @contextlib.contextmanager

@@ -33,17 +33,22 @@ import datetime as dt
 import json
 import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fitroom_server, machine, markdown_table, percentile, serve, write_result
+from _common import (
+    fitroom_server,
+    machine,
+    markdown_table,
+    percentile,
+    run_in_scratch,
+    serve,
+)
 
 N_PRODUCTS = 20_000
 N_STYLES = 400
@@ -370,15 +375,11 @@ def main() -> None:
         "--out", default="recsys_latency", help="results file name in bench/results, no .md"
     )
     args = parser.parse_args()
-
-    load_before = os.getloadavg()[0]
-    var_dir = Path(tempfile.mkdtemp(prefix="fitroom-recsys-bench-"))
-    try:
-        text = run(args, var_dir, load_before)
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-    print(text)
-    write_result(f"{args.out}.md", text)
+    run_in_scratch(
+        "fitroom-recsys-bench-",
+        lambda var_dir, load_before: run(args, var_dir, load_before),
+        f"{args.out}.md",
+    )
 
 
 def _row(name: str, stats: dict[str, Any]) -> list[object]:

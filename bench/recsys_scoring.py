@@ -20,12 +20,9 @@ minutes on 2 cores, 4 of them training)
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +31,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, markdown_table, percentile, write_result
+from _common import machine, markdown_table, percentile, run_in_scratch
 from recsys_latency import build_store, train_model
 
 HISTORIES = 300
@@ -58,14 +55,11 @@ def main() -> None:
     parser.add_argument("--exports", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    load_before = os.getloadavg()[0]
-    var_dir = Path(tempfile.mkdtemp(prefix="fitroom-recsys-scoring-"))
-    try:
-        text = run(args, var_dir, load_before)
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-    print(text)
-    write_result("recsys_scoring.md", text)
+    run_in_scratch(
+        "fitroom-recsys-scoring-",
+        lambda var_dir, load_before: run(args, var_dir, load_before),
+        "recsys_scoring.md",
+    )
 
 
 def run(args: argparse.Namespace, var_dir: Path, load_before: float) -> str:

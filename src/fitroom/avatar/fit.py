@@ -217,7 +217,8 @@ def fit_avatar(
         iterations = iteration
         # The mesh will be scaled to the stated stature (``scaled_to_stature``), so the
         # other measurements aim at the targets shrunk or grown by the same factor.
-        goal = target * np.where(np.arange(len(target)) == 0, 1.0, current[0] / target[0])
+        goal = target * (current[0] / target[0])
+        goal[0] = target[0]
         residual = np.where(rows, goal - current, 0.0) * _TARGET_WEIGHT
         j = jacobian * _TARGET_WEIGHT[:, None] * rows[:, None]
         # Levenberg-Marquardt: (J'J + diag(damping * diag(J'J))) dx = J' r.

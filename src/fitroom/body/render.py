@@ -165,8 +165,9 @@ def sample_scene(rng: np.random.Generator) -> Scene:
     height_px, width_px = 1024, 768
     focal = 0.5 * height_px / math.tan(0.5 * fov)
     camera_height = float(rng.uniform(0.9, 1.4))
-    reach = 0.92 * math.tan(0.5 * fov)
-    nearest = max(camera_height, 2.05 - camera_height) / reach
+    # nearest_distance_m's bound, from the angle (the same draws as before it existed).
+    reach = FRAME_MARGIN * math.tan(0.5 * fov)
+    nearest = max(camera_height, FRAMED_HEIGHT_M - camera_height) / reach
     tone = rng.uniform(0, len(SKIN_TONES_RGB) - 1)
     low = SKIN_TONES_RGB[math.floor(tone)]
     high = SKIN_TONES_RGB[min(math.floor(tone) + 1, len(SKIN_TONES_RGB) - 1)]
