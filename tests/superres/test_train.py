@@ -153,6 +153,7 @@ def test_impossible_settings_are_refused(image_dir: Path, tmp_path: Path) -> Non
         "teacher_weight must be in": {"teacher_weight": 1.5},
         "needs both": {"teacher_model": "fitsr"},
         "schedule_minutes must be positive": {"schedule_minutes": 0.0},
+        "patch_sampler must be": {"patch_sampler": "gpu"},
     }
     if not torch.cuda.is_available():
         cases["no CUDA GPU"] = {"device": "cuda"}
@@ -162,3 +163,84 @@ def test_impossible_settings_are_refused(image_dir: Path, tmp_path: Path) -> Non
             setattr(cfg, name, value)
         with pytest.raises(InputError, match=message):
             train(cfg)
+
+
+def test_dihedral_codes_are_the_eight_flips_and_rotations() -> None:
+    from fitroom.superres.train import apply_dihedral
+
+    patch = torch.arange(9.0).view(1, 1, 3, 3)
+    outs = apply_dihedral(patch.expand(8, 1, 3, 3), torch.arange(8))
+    expected = []
+    for turns in range(4):
+        turned = np.rot90(patch[0, 0].numpy(), turns)
+        expected += [turned, turned[:, ::-1]]
+    got = sorted(o[0].numpy().tobytes() for o in outs)
+    assert got == sorted(np.ascontiguousarray(e, dtype=np.float32).tobytes() for e in expected)
+    assert torch.equal(outs[0], patch[0])  # code 0 is the identity
+    assert torch.equal(outs[4], patch[0].flip(2))  # bit 2 mirrors left-right
+
+
+def test_tensor_sampler_cuts_aligned_patches_where_it_says() -> None:
+    from fitroom.superres.data import ImagePair, bicubic_degrade
+    from fitroom.superres.train import TensorPatchSampler
+
+    rng = np.random.default_rng(3)
+    pairs = []
+    for name, (h, w) in {"wide": (24, 40), "tall": (36, 20), "tiny": (8, 8)}.items():
+        hr = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+        pairs.append(ImagePair(name, hr, bicubic_degrade(hr, 2)))
+    sampler = TensorPatchSampler(pairs, 2, 6, seed=0, device=torch.device("cpu"))
+    assert sampler.lr.shape[0] == 2  # the 8 px image is smaller than a 12 px HR patch
+    images, corners, transforms = sampler.sample_indices(400)
+    kept = pairs[:2]
+    for i, (top, left) in zip(images.tolist(), corners.tolist(), strict=True):
+        h, w = kept[i].lr.shape[:2]
+        assert 0 <= top <= h - 6 and 0 <= left <= w - 6
+    # images drawn in proportion to their area (12x20 vs 18x10 LR px: 4 to 3)
+    assert images.float().mean().item() == pytest.approx(3 / 7, abs=0.07)
+    assert set(transforms.tolist()) == set(range(8))
+
+    state = sampler.state()
+    lr, hr = sampler.sample(64)
+    sampler.set_state(state)
+    images, corners, transforms = sampler.sample_indices(64)
+    assert lr.shape == (64, 3, 6, 6) and hr.shape == (64, 3, 12, 12)
+    for k in range(64):
+        pair, (top, left) = kept[int(images[k])], corners[k].tolist()
+        lr_crop = torch.from_numpy(pair.lr[top : top + 6, left : left + 6].copy())
+        hr_crop = torch.from_numpy(pair.hr[2 * top : 2 * top + 12, 2 * left : 2 * left + 12].copy())
+        code = transforms[k : k + 1]
+        for got, crop in ((lr[k], lr_crop), (hr[k], hr_crop)):
+            want = apply_dihedral_u8(crop, code)
+            torch.testing.assert_close(got, want, rtol=0, atol=1e-7)
+
+
+def apply_dihedral_u8(crop: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+    from fitroom.superres.train import apply_dihedral
+
+    return apply_dihedral(crop.permute(2, 0, 1)[None].float() / 255.0, code)[0]
+
+
+def test_training_with_the_tensor_sampler_is_seeded_and_resumes(
+    image_dir: Path, tmp_path: Path
+) -> None:
+    def tensor_config(out: Path) -> TrainConfig:
+        cfg = config(image_dir, out)
+        cfg.patch_sampler = "tensor"
+        return cfg
+
+    first = train(tensor_config(tmp_path / "a"))
+    second = train(tensor_config(tmp_path / "b"))
+    a, b = weights(first.weights_path), weights(second.weights_path)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    numpy_run = weights(train(config(image_dir, tmp_path / "numpy")).weights_path)
+    assert not all(torch.equal(a[k], numpy_run[k]) for k in a)  # other patches, other weights
+
+    def stop_at_three(progress: TrainProgress) -> None:
+        if progress.step == 3:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(tensor_config(tmp_path / "c"), on_progress=stop_at_three)
+    resumed = weights(train(tensor_config(tmp_path / "c"), resume=True).weights_path)
+    assert all(torch.equal(a[k], resumed[k]) for k in a)

@@ -81,6 +81,13 @@ def train_command(
     teacher_weight: Annotated[
         float, typer.Option(help="Share of the loss against the teacher's output, 0-1.")
     ] = 0.5,
+    patch_sampler: Annotated[
+        str,
+        typer.Option(
+            help="Where patches are cut: numpy (CPU, reproducible), tensor (on the device), "
+            "or auto (tensor on a GPU)."
+        ),
+    ] = "auto",
 ) -> None:
     """Train a model on random patches (flips, rotations); writes OUT/model.pt + config."""
     from fitroom.superres.train import TrainConfig, TrainProgress, train
@@ -119,6 +126,7 @@ def train_command(
         teacher_hyper_parameters=teacher_hyper,
         teacher_from=str(teacher) if teacher else None,
         teacher_weight=teacher_weight,
+        patch_sampler=patch_sampler,
     )
     interactive = sys.stderr.isatty()
     last_val: list[float] = []
