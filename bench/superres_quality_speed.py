@@ -96,10 +96,15 @@ def main() -> None:
         for name, scale in shipped:
             config = read_config(name, scale)
             training = config.get("training", {})
+            where = (
+                "on a GPU"
+                if str(training.get("device", "cpu")).startswith("cuda")
+                else f"on {training.get('threads', 1)} CPU thread(s)"
+            )
             lines.append(
-                f"- {name} x{scale}: {config.get('parameters')} parameters, "
-                f"{training.get('steps_done')} steps in {training.get('minutes')} min on 1 CPU "
-                f"thread (`{config.get('command', '')}`)."
+                f"- {name} x{scale}: {config.get('parameters')} parameters, last stage "
+                f"{training.get('steps_done')} steps in {training.get('minutes')} min {where} "
+                f"(`{config.get('command', '')}`)."
             )
         lines += [
             "- Reference figures: bicubic, ESPCN, FSRCNN, EDSR-baseline as published "
