@@ -20,8 +20,11 @@ Run: ``python scripts/make_body_scan_data.py --bodies 2000 --seed 3 --out var/bo
 
 Each view's features are averaged with those of its mirror image and the front view's
 torso edges pass the mask-leak check, as the scan does
-(``fitroom.body.scan.photo_features``); ``--legacy-features`` reads each render once
-with no leak check, as all the data before those two changes was made.
+(``fitroom.body.scan.photo_features``), and a render whose body axis leans more than
+1.5 degrees is turned upright first (``fitroom.vision.upright``; few renders lean that
+far). ``--legacy-features`` reads each render once with no leak check and no turning, as
+all the data before the first two changes was made; ``--no-upright`` only skips the
+turning, as the data from seed 26 to 2026-11-30 was made.
 
 The shipped models' data (each ``config.json`` lists it; add ``--legacy-features`` to
 remake the files before seed 26): that file, ``--bodies 1500`` with seeds 10-13,
@@ -29,9 +32,9 @@ remake the files before seed 26): that file, ``--bodies 1500`` with seeds 10-13,
 (``var/body_scan/more/train_sS.npz``), ``--loose-top-share 0.4`` with ``--bodies 2500``
 for seeds 20-21, ``--bodies 2000`` for seeds 22-23 and ``--bodies 1800`` for seeds 24-25
 (``var/body_scan/more/train_loose_sS.npz``), ``--loose-top-share 0.4 --bodies 3000``
-for seeds 26-29 (``var/body_scan/more/train_mirror_sS.npz``, today's features),
+for seeds 26-29 (``var/body_scan/more/train_mirror_sS.npz``, add ``--no-upright``),
 calibration ``--bodies 480 --seed 5 --split test`` (``var/body_scan/more/
-val_shifted_s5.npz``, legacy). With today's features: the test set ``--bodies 480
+val_shifted_s5.npz``, legacy). With today's features (upright): the test set ``--bodies 480
 --seed 4 --split test`` (``var/body_scan/test2.npz``), the loose-top test set ``--bodies
 480 --seed 6 --split test --loose-top-share 1.0`` (``var/body_scan/test_loose.npz``)
 and the bodies that chose the leak threshold and the models since (39,600 and 45,600
@@ -119,15 +122,19 @@ def hair_props(mesh: BodyMesh, rng: np.random.Generator) -> tuple[Prop, ...]:
 
 
 def observe_view(
-    rendered_rgb: np.ndarray, view: str, legacy: bool
+    rendered_rgb: np.ndarray, view: str, legacy: bool, upright: bool = True
 ) -> tuple[np.ndarray | None, str, int]:
     """Features of one render through the real pipeline (or None and the refusal type),
     and how many torso edges the mask-leak check replaced."""
     photo = photo_from_array(rendered_rgb, view)
     try:
-        *_, features = photo_features(
-            pose_estimator(), photo, mirror=not legacy, leak_check=not legacy
-        )
+        features = photo_features(
+            pose_estimator(),
+            photo,
+            mirror=not legacy,
+            leak_check=not legacy,
+            upright=upright and not legacy,
+        ).features
     except PhotoRejected as exc:
         return None, exc.type_slug, 0
     return features.vector(), "ok", features.leak_rows
@@ -145,6 +152,11 @@ def main() -> None:
         action="store_true",
         help="read each render once, with no mask-leak check (how the data before the "
         "mirror average and the leak check was made)",
+    )
+    parser.add_argument(
+        "--no-upright",
+        action="store_true",
+        help="do not turn leaning renders upright (how the data before 2026-11-30 was made)",
     )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -188,7 +200,7 @@ def main() -> None:
                     props = (*hair, loose_top_prop(mesh, loose, scene.top_rgb))
                 rendered = render_view(mesh, view, scene, props)
                 vector, outcome, leaks = observe_view(
-                    rendered.image_rgb, view, args.legacy_features
+                    rendered.image_rgb, view, args.legacy_features, not args.no_upright
                 )
                 if view == "front":
                     rows["leak_rows_front"].append(leaks)
@@ -230,7 +242,9 @@ def main() -> None:
         "seed": args.seed,
         "split": args.split,
         "loose_top_share": args.loose_top_share,
-        "features": "legacy" if args.legacy_features else "mirror average, leak check",
+        "features": "legacy"
+        if args.legacy_features
+        else "mirror average, leak check" + ("" if args.no_upright else ", upright"),
         "gate_outcomes": dict(outcomes),
         "minutes": round((time.perf_counter() - started) / 60, 1),
         "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),

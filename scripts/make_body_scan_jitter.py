@@ -145,7 +145,7 @@ def main() -> None:
                     jpeg = copy_jpegs[k]
                 photo = decode_photo(jpeg, view=view)
                 try:
-                    features[i, v, k] = photo_features(estimator, photo)[3].vector()
+                    features[i, v, k] = photo_features(estimator, photo).features.vector()
                     ok[i, v, k] = True
                     outcomes[f"{view}:ok"] += 1
                 except PhotoRejected as exc:

@@ -64,17 +64,31 @@ def test_a_photo_and_its_mirror_image_measure_the_same(photos: tuple[bytes, byte
         Image.open(io.BytesIO(jpeg)).convert("RGB").save(out, "PNG")
         return out.getvalue()
 
-    pipeline = ScanPipeline()
-    plain = pipeline(lossless(photos[0]), lossless(photos[1]), 165.0, sex="female")
-    flipped = pipeline(mirrored(photos[0]), mirrored(photos[1]), 165.0, sex="female")
+    level = ScanPipeline(upright=False)  # exactly the same when nothing is turned
+    plain = level(lossless(photos[0]), lossless(photos[1]), 165.0, sex="female")
+    flipped = level(mirrored(photos[0]), mirrored(photos[1]), 165.0, sex="female")
     for name in MEASUREMENTS:
         assert flipped.measurements[name].value_cm == pytest.approx(
             plain.measurements[name].value_cm, abs=1e-6
         ), name
-    single = ScanPipeline(mirror_average=False)(
+    single = ScanPipeline(mirror_average=False, upright=False)(
         lossless(photos[0]), mirrored(photos[1]), 165.0, sex="female"
     )
     assert single.measurements != plain.measurements  # what the average is there for
+
+    # Her front photo leans 2 degrees, so the scan turns it upright, and its mirror image
+    # the other way: two turned images that are mirror images only to the pixel.
+    pipeline = ScanPipeline()
+    turned = pipeline(lossless(photos[0]), lossless(photos[1]), 165.0, sex="female")
+    turned_flipped = pipeline(mirrored(photos[0]), mirrored(photos[1]), 165.0, sex="female")
+    assert turned.to_dict()["quality"]["front"]["turned_upright_deg"] == pytest.approx(2.2, abs=0.3)
+    assert turned_flipped.to_dict()["quality"]["front"]["turned_upright_deg"] == pytest.approx(
+        -2.2, abs=0.3
+    )
+    for name in MEASUREMENTS:  # 0.76 cm apart at most (waist) when this was written
+        assert turned_flipped.measurements[name].value_cm == pytest.approx(
+            turned.measurements[name].value_cm, abs=1.0
+        ), name
 
 
 def test_taller_stated_height_scales_lengths(photos: tuple[bytes, bytes]) -> None:

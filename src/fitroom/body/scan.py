@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +36,7 @@ from fitroom.sizing.zones import Zone
 from fitroom.vision.photo import DEFAULT_MAX_PHOTO_PIXELS, Photo, decode_photo
 from fitroom.vision.pose import PoseEstimator, PoseObservation, pose_estimator
 from fitroom.vision.quality import PersonRegion, QualityReport, check_photo
+from fitroom.vision.upright import MAX_TILT_DEG, body_tilt_deg, turned_upright
 
 #: Measurement name -> the size-chart zone it feeds (the others are for the avatar).
 ZONE_OF_MEASUREMENT: dict[str, Zone] = {
@@ -53,20 +54,54 @@ CROSS_CHECKED: tuple[str, ...] = ("chest_cm", "waist_cm", "hip_cm")
 DISAGREEMENT_Z = 2.0
 
 
+class PhotoReading(NamedTuple):
+    """What ``photo_features`` read from one view, and the photo it measured."""
+
+    observation: PoseObservation
+    region: PersonRegion
+    report: QualityReport
+    features: ViewFeatures
+    #: The photo measured: the one given, or that photo turned upright.
+    photo: Photo
+    #: Degrees the photo was turned to stand the person upright (0: not turned).
+    turned_deg: float
+
+
 def photo_features(
-    estimator: PoseEstimator, photo: Photo, mirror: bool = True, leak_check: bool = True
-) -> tuple[PoseObservation, PersonRegion, QualityReport, ViewFeatures]:
+    estimator: PoseEstimator,
+    photo: Photo,
+    mirror: bool = True,
+    leak_check: bool = True,
+    upright: bool = True,
+) -> PhotoReading:
     """Landmarks, the gate (raises ``PhotoRejected``) and the features of one view.
 
-    With ``mirror`` the photo's left-right mirror image is observed too and the two
-    feature sets averaged (``mirror_average``), so a photo and its mirror image measure
-    the same. Only the photo itself is gated; should its mirror image fail the gate (a
-    borderline photo), the photo's own features are used. ``leak_check``: see
+    With ``upright``, a photo whose body axis leans more than ``MAX_TILT_DEG`` (camera
+    roll) is turned upright and observed again (``fitroom.vision.upright``); the gate
+    is passed by the photo as given first, so the refusals do not change, and should
+    the turned photo fail it, the photo as given is measured. With ``mirror`` the
+    photo's left-right mirror image is observed too and the two feature sets averaged
+    (``mirror_average``), so a photo and its mirror image measure the same. Only the
+    photo itself is gated; should its mirror image fail the gate (a borderline photo),
+    the photo's own features are used. ``leak_check``: see
     ``fitroom.body.features.view_features``.
     """
     observation = estimator.observe(photo.rgb)
     region, report = check_photo(photo, observation)
     assert observation is not None  # check_photo refuses a photo with nobody
+    turned_deg = 0.0
+    if upright:
+        tilt_deg = body_tilt_deg(observation)
+        if abs(tilt_deg) > MAX_TILT_DEG:
+            turned = turned_upright(photo, observation, tilt_deg)
+            turned_observation = estimator.observe(turned.rgb)
+            try:
+                region, report = check_photo(turned, turned_observation)
+            except PhotoRejected:
+                pass  # measure the photo as given
+            else:
+                assert turned_observation is not None
+                photo, observation, turned_deg = turned, turned_observation, tilt_deg
     features = view_features(photo.view, region, observation, leak_check)
     if mirror:
         flipped = Photo(rgb=np.ascontiguousarray(photo.rgb[:, ::-1]), view=photo.view)
@@ -74,13 +109,13 @@ def photo_features(
         try:
             flipped_region, _ = check_photo(flipped, flipped_observation)
         except PhotoRejected:
-            return observation, region, report, features
+            return PhotoReading(observation, region, report, features, photo, turned_deg)
         assert flipped_observation is not None
         flipped_features = view_features(
             photo.view, flipped_region, flipped_observation, leak_check
         )
         features = mirror_average(features, flipped_features)
-    return observation, region, report, features
+    return PhotoReading(observation, region, report, features, photo, turned_deg)
 
 
 def answer_zones(
@@ -113,6 +148,8 @@ class ViewResult:
     view: str
     quality: QualityReport
     features: ViewFeatures
+    #: Degrees the photo was turned upright before measuring (0: it was level enough).
+    turned_deg: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -151,6 +188,7 @@ class ScanResult:
                     "arm_abduction_deg": [round(a, 1) for a in v.quality.arm_abduction_deg],
                     "sharpness": round(v.quality.sharpness, 1),
                     "mean_luma": round(v.quality.mean_luma, 1),
+                    "turned_upright_deg": round(v.turned_deg, 1),
                 }
                 for v in self.views
             },
@@ -201,6 +239,8 @@ class ScanPipeline:
     max_photo_pixels: int = DEFAULT_MAX_PHOTO_PIXELS
     #: Average each view's features with its mirror image's (``photo_features``).
     mirror_average: bool = True
+    #: Turn a photo taken with the phone rolled upright first (``photo_features``).
+    upright: bool = True
 
     def pose(self) -> PoseEstimator:
         return self.estimator or pose_estimator()
@@ -248,12 +288,21 @@ class ScanPipeline:
         # 3-5. Landmarks and mask, the gate, features, view by view.
         views: list[ViewResult] = []
         for photo in photos:
-            observation, region, report, features = photo_features(
-                self.pose(), photo, self.mirror_average
+            reading = photo_features(
+                self.pose(), photo, self.mirror_average, upright=self.upright
             )
-            views.append(ViewResult(view=photo.view, quality=report, features=features))
+            views.append(
+                ViewResult(
+                    view=photo.view,
+                    quality=reading.report,
+                    features=reading.features,
+                    turned_deg=reading.turned_deg,
+                )
+            )
             if debug_dir is not None:
-                write_debug_drawing(debug_dir, photo, observation, region, features)
+                write_debug_drawing(
+                    debug_dir, reading.photo, reading.observation, reading.region, reading.features
+                )
         # 6. The model.
         variant = "front_side" if len(views) == 2 else "front"
         side_vector = views[1].features.vector() if len(views) == 2 else None
