@@ -21,7 +21,8 @@ every upscale).
 
     python scripts/train_superres_gpu.py --data-root DIR --out DIR [--minutes 6.5]
 
-DIR holds ``T91``, ``BSD200`` and ``Set5`` (any lossless format the trainer reads).
+DIR holds ``T91``, ``BSD200`` and ``Set5`` (any lossless format the trainer reads;
+``scripts/pack_superres_data.py`` makes lossless WebP copies small enough to carry).
 Everything the round makes is also packed into ``OUT/round.tar.gz``.
 """
 
