@@ -17,7 +17,10 @@
    ``var/body_scan/jitter/retakes_s45.npz`` (``--bodies 100 --seed 45 --retakes 4``):
    each body photographed 4 separate times (new arm angle, stance, camera distance and
    height), against the checks real people's repeat photos face: girths within 3 cm
-   across takes, front-only within 5 cm of front + side.
+   across takes, front-only within 5 cm of front + side. Then the same bodies and takes
+   with the camera also rolled by up to 3 degrees (``--roll-deg 3``,
+   ``retakes_roll_s45.npz``), and those rolled takes read without turning them upright
+   (``--no-upright``, ``retakes_roll_level_s45.npz``), for what that step is worth.
 4. Speed: front+side scan and avatar fit + export, warm, median of N runs (the photo
    decode included); peak memory (max RSS) of this process.
 
@@ -354,11 +357,15 @@ def synthetic_repeatability(path: Path, within_cm: float) -> str:
             "separate times in the same room, clothes and light, each take with its own arm "
             "angle, stance, camera distance and height"
         )
+        if meta.get("roll_deg"):
+            what += f", and the camera rolled by up to {meta['roll_deg']:g} degrees"
     else:
         what = (
             f"Synthetic bodies never used in training, each photographed once and altered "
             f"the same {len(meta['copies'])} ways"
         )
+    if not meta.get("upright", True):
+        what += " (photos read as taken, not turned upright)"
     text = [
         f"{what} (`{meta['command']}`; photos refused by the gate are left out, bodies "
         f"with fewer than two gated photos skipped). Spread = max - min over one body's "
@@ -531,6 +538,15 @@ def main() -> None:
     parser.add_argument(
         "--retake-data", type=Path, default=REPO_ROOT / "var/body_scan/jitter/retakes_s45.npz"
     )
+    parser.add_argument(
+        "--rolled-retake-data",
+        type=Path,
+        nargs="*",
+        default=[
+            REPO_ROOT / "var/body_scan/jitter/retakes_roll_s45.npz",
+            REPO_ROOT / "var/body_scan/jitter/retakes_roll_level_s45.npz",
+        ],
+    )
     parser.add_argument("--debug-dir", type=Path, default=REPO_ROOT / "var/body_scan/debug")
     args = parser.parse_args()
     pipeline = ScanPipeline()
@@ -573,6 +589,14 @@ def main() -> None:
         if args.retake_data.is_file()
         else "retake benchmark data missing: skipped",
         "",
+        "### Photographed again with the phone held a little crooked",
+        "",
+        *(
+            synthetic_repeatability(path, RETAKE_SPREAD_CM) + "\n"
+            if path.is_file()
+            else f"{path.name} missing: skipped\n"
+            for path in args.rolled_retake_data
+        ),
         "## Avatar fit",
         "",
         avatar_fit_accuracy(args.test_data, args.avatar_bodies)

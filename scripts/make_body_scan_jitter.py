@@ -17,10 +17,17 @@ side photo's arms and feet are drawn again. That is the repeatability a real sho
 sees, and what ``bench/body_scan.py`` checks against 3 cm between takes and 5 cm
 between front-only and front + side.
 
+``--roll-deg R`` also rolls each take's (or copy's) camera by up to R degrees: the
+render is turned about its centre, as a phone held a little crooked would take it. The
+rolls come from their own generator, so the bodies, poses and scenes stay those of the
+same command without it. ``--no-upright`` reads the photos without turning them upright
+first (``fitroom.body.scan.photo_features``), to measure what that step is worth.
+
 Run (the benchmark's bodies): ``python scripts/make_body_scan_jitter.py --bodies 100
---seed 44 --out var/body_scan/jitter/bench_s44.npz`` and ``python
+--seed 44 --out var/body_scan/jitter/bench_s44.npz``, ``python
 scripts/make_body_scan_jitter.py --bodies 100 --seed 45 --retakes 4 --out
-var/body_scan/jitter/retakes_s45.npz``.
+var/body_scan/jitter/retakes_s45.npz`` and the same with ``--roll-deg 3 --out
+var/body_scan/jitter/retakes_roll_s45.npz``.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fitroom.body.anny_model import BodyMesh, BodyParams, build_meshes, sample_body_params
 from fitroom.body.clothing import LooseTop, loose_top_prop, sample_loose_top
-from fitroom.body.copies import COPY_NAMES, PhotoCopy, altered_copies
+from fitroom.body.copies import COPY_NAMES, PhotoCopy, altered_copies, rotated
 from fitroom.body.measure_model import MEASUREMENTS
 from fitroom.body.mesh_measure import measure_mesh
 from fitroom.body.render import Prop, Scene, render_view, retake_scene, sample_scene
@@ -98,10 +105,20 @@ def main() -> None:
         default=0,
         help="photograph each body this many separate times instead of altering one photo",
     )
+    parser.add_argument(
+        "--roll-deg",
+        type=float,
+        default=0.0,
+        help="roll each photo's camera by a random angle of at most this many degrees",
+    )
+    parser.add_argument(
+        "--no-upright", action="store_true", help="do not turn leaning photos upright"
+    )
     args = parser.parse_args()
     if args.retakes == 1 or args.retakes < 0:
         parser.error("--retakes needs at least 2 takes (0: altered copies of one photo)")
     rng = np.random.default_rng(args.seed)
+    roll_rng = np.random.default_rng([args.seed, 1])  # its own draws: same bodies either way
     started = time.perf_counter()
     names = [f"take {k + 1}" for k in range(args.retakes)] if args.retakes else list(COPY_NAMES)
     count, copies = args.bodies, len(names)
@@ -135,17 +152,24 @@ def main() -> None:
                     rendered = render_view(
                         meshes[k], view, shot, props(hair, loose, meshes[k], shot)
                     ).image_rgb
+                    if args.roll_deg:
+                        rendered = rotated(rendered, roll_rng.uniform(-1, 1) * args.roll_deg)
                     jpeg = PhotoCopy(names[k], rendered, 92).jpeg()
                 else:
                     if k == 0:
                         rendered = render_view(
                             meshes[0], view, scene, props(hair, loose, meshes[0], scene)
                         ).image_rgb
+                        if args.roll_deg:
+                            roll = roll_rng.uniform(-1, 1) * args.roll_deg
+                            rendered = rotated(rendered, roll)
                         copy_jpegs = [c.jpeg() for c in altered_copies(rendered, view)]
                     jpeg = copy_jpegs[k]
                 photo = decode_photo(jpeg, view=view)
                 try:
-                    features[i, v, k] = photo_features(estimator, photo).features.vector()
+                    features[i, v, k] = photo_features(
+                        estimator, photo, upright=not args.no_upright
+                    ).features.vector()
                     ok[i, v, k] = True
                     outcomes[f"{view}:ok"] += 1
                 except PhotoRejected as exc:
@@ -161,6 +185,8 @@ def main() -> None:
         "seed": args.seed,
         "loose_top_share": args.loose_top_share,
         "retakes": args.retakes,
+        "roll_deg": args.roll_deg,
+        "upright": not args.no_upright,
         "copies": names,
         "copy_outcomes": dict(outcomes),
         "minutes": round((time.perf_counter() - started) / 60, 1),

@@ -12,7 +12,12 @@ import pytest
 from fitroom.body.scan import photo_features
 from fitroom.vision.photo import Photo, decode_photo
 from fitroom.vision.pose import Landmark, PoseObservation, pose_estimator
-from fitroom.vision.upright import MAX_TILT_DEG, body_tilt_deg, turned_upright
+from fitroom.vision.upright import (
+    MAX_TILT_DEG,
+    TURN_MARGIN_FRACTION,
+    body_tilt_deg,
+    turned_upright,
+)
 from tests.conftest import data_dir
 
 APOSES = data_dir() / "people" / "aposes"
@@ -70,7 +75,9 @@ def test_turning_by_the_tilt_stands_a_leaning_bar_upright() -> None:
         return float(slope), float(centres.mean())
 
     upright = turned_upright(leaning, observation, body_tilt_deg(observation))
-    assert upright.rgb.shape == rgb.shape and upright.view == "front"
+    margin_px = round(TURN_MARGIN_FRACTION * height_px)  # added above and below
+    assert upright.rgb.shape == (height_px + 2 * margin_px, width_px, 3)
+    assert upright.view == "front"
     assert centre_line(leaning)[0] == pytest.approx(-np.tan(np.radians(angle_deg)), abs=0.005)
     slope, column = centre_line(upright)
     assert abs(slope) < 0.005  # upright: the same column on every row

@@ -38,19 +38,30 @@ def body_tilt_deg(observation: PoseObservation) -> float:
     return float(np.degrees(np.arctan2(dx, -dy)))
 
 
+#: Room added above and below a photo before it is turned (fraction of its height, edge
+#: pixels repeated): turning moves one foot down, and a photo whose feet were just
+#: inside the frame would otherwise be refused as cut off once turned.
+TURN_MARGIN_FRACTION = 0.03
+
+
 def turned_upright(photo: Photo, observation: PoseObservation, tilt_deg: float) -> Photo:
     """``photo`` turned by ``tilt_deg`` about the person's hips, so that the body axis
-    of ``body_tilt_deg`` becomes vertical. Same size; edge pixels fill the corners."""
+    of ``body_tilt_deg`` becomes vertical. ``TURN_MARGIN_FRACTION`` of the height is
+    added above and below first; edge pixels fill the margins and the corners."""
     import cv2
 
+    margin_px = round(TURN_MARGIN_FRACTION * photo.height_px)
+    padded = cv2.copyMakeBorder(photo.rgb, margin_px, margin_px, 0, 0, cv2.BORDER_REPLICATE)
     centre = observation.midpoint(Landmark.left_hip, Landmark.right_hip)
     # OpenCV's positive angles turn the image anticlockwise; a positive tilt (shoulders
     # to the right) needs the top turned left, which is anticlockwise.
-    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), tilt_deg, 1.0)
+    matrix = cv2.getRotationMatrix2D(
+        (float(centre[0]), float(centre[1]) + margin_px), tilt_deg, 1.0
+    )
     rgb = cv2.warpAffine(
-        photo.rgb,
+        padded,
         matrix,
-        (photo.width_px, photo.height_px),
+        (padded.shape[1], padded.shape[0]),
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     )
