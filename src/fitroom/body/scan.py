@@ -95,8 +95,8 @@ def photo_features(
         if abs(tilt_deg) > MAX_TILT_DEG:
             turned = turned_upright(photo, observation, tilt_deg)
             turned_observation = estimator.observe(turned.rgb)
-            try:
-                region, report = check_photo(turned, turned_observation)
+            try:  # the report keeps the figures of the photo as given
+                region, _ = check_photo(turned, turned_observation)
             except PhotoRejected:
                 pass  # measure the photo as given
             else:
@@ -288,9 +288,7 @@ class ScanPipeline:
         # 3-5. Landmarks and mask, the gate, features, view by view.
         views: list[ViewResult] = []
         for photo in photos:
-            reading = photo_features(
-                self.pose(), photo, self.mirror_average, upright=self.upright
-            )
+            reading = photo_features(self.pose(), photo, self.mirror_average, upright=self.upright)
             views.append(
                 ViewResult(
                     view=photo.view,
