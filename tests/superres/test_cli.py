@@ -59,3 +59,19 @@ def test_upscale_rgba_file(tmp_path: Path) -> None:
 def test_upscale_of_a_missing_file(tmp_path: Path) -> None:
     result = runner.invoke(upscale_app, [str(tmp_path / "x.png"), "-o", str(tmp_path / "y.png")])
     assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_train_notes_images_too_small_for_the_patch(tmp_path: Path) -> None:
+    for seed in range(3):
+        smooth_image(tmp_path / f"big{seed}.png", seed)  # 32 x 24
+    Image.fromarray(np.full((10, 40, 3), 90, dtype=np.uint8)).save(tmp_path / "small.png")
+    result = runner.invoke(
+        superres_app,
+        ["train", "--data", str(tmp_path), "--scale", "2", "--model", "fitsr", "--blocks", "1",
+         "--features", "4", "--steps", "2", "--batch-size", "2", "--patch", "6",
+         "--holdout", "1", "--out", str(tmp_path / "run")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "note: 1 training image(s) are smaller than a 6 px patch at x2 (12 px)" in (
+        result.output
+    )

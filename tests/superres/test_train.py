@@ -244,3 +244,21 @@ def test_training_with_the_tensor_sampler_is_seeded_and_resumes(
         train(tensor_config(tmp_path / "c"), on_progress=stop_at_three)
     resumed = weights(train(tensor_config(tmp_path / "c"), resume=True).weights_path)
     assert all(torch.equal(a[k], resumed[k]) for k in a)
+
+
+@pytest.mark.parametrize("patch_sampler", ["numpy", "tensor"])
+def test_images_smaller_than_a_patch_are_counted_and_reported(
+    image_dir: Path, tmp_path: Path, patch_sampler: str
+) -> None:
+    import json
+    import shutil
+
+    folder = tmp_path / "mixed"
+    shutil.copytree(image_dir, folder)
+    Image.fromarray(np.full((12, 30, 3), 90, dtype=np.uint8)).save(folder / "small.png")
+    cfg = config(folder, tmp_path / "out", steps=2)
+    cfg.patch_sampler = patch_sampler
+    result = train(cfg)  # 8 px patches at x2 need 16 px; the 12 px tall image is skipped
+    assert result.images_too_small == 1
+    saved = json.loads(result.config_path.read_text())["training"]
+    assert saved["images_too_small_for_patch"] == 1

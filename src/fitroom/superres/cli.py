@@ -154,6 +154,13 @@ def train_command(
         + (" (stopped by --max-minutes)" if result.stopped_by_deadline else "")
         + f"; weights: {result.weights_path}"
     )
+    if result.images_too_small:
+        typer.echo(
+            f"note: {result.images_too_small} training image(s) are smaller than a {patch} px "
+            f"patch at x{scale} ({patch * scale} px) and were never sampled; a smaller "
+            "--patch uses them",
+            err=True,
+        )
 
 
 def _pixels_of(pipeline: Any) -> Callable[[Any], Any]:
