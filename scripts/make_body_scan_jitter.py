@@ -119,6 +119,13 @@ def main() -> None:
         parser.error("--retakes needs at least 2 takes (0: altered copies of one photo)")
     rng = np.random.default_rng(args.seed)
     roll_rng = np.random.default_rng([args.seed, 1])  # its own draws: same bodies either way
+
+    def rolled(rgb: np.ndarray) -> np.ndarray:
+        """``rgb`` as a camera rolled by up to ``--roll-deg`` would have taken it."""
+        if not args.roll_deg:
+            return rgb
+        return rotated(rgb, roll_rng.uniform(-1, 1) * args.roll_deg)
+
     started = time.perf_counter()
     names = [f"take {k + 1}" for k in range(args.retakes)] if args.retakes else list(COPY_NAMES)
     count, copies = args.bodies, len(names)
@@ -152,18 +159,13 @@ def main() -> None:
                     rendered = render_view(
                         meshes[k], view, shot, props(hair, loose, meshes[k], shot)
                     ).image_rgb
-                    if args.roll_deg:
-                        rendered = rotated(rendered, roll_rng.uniform(-1, 1) * args.roll_deg)
-                    jpeg = PhotoCopy(names[k], rendered, 92).jpeg()
+                    jpeg = PhotoCopy(names[k], rolled(rendered), 92).jpeg()
                 else:
                     if k == 0:
                         rendered = render_view(
                             meshes[0], view, scene, props(hair, loose, meshes[0], scene)
                         ).image_rgb
-                        if args.roll_deg:
-                            roll = roll_rng.uniform(-1, 1) * args.roll_deg
-                            rendered = rotated(rendered, roll)
-                        copy_jpegs = [c.jpeg() for c in altered_copies(rendered, view)]
+                        copy_jpegs = [c.jpeg() for c in altered_copies(rolled(rendered), view)]
                     jpeg = copy_jpegs[k]
                 photo = decode_photo(jpeg, view=view)
                 try:

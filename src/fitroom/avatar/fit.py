@@ -215,7 +215,7 @@ def fit_avatar(
     iterations = 0
     for iteration in range(1, max_iterations + 1):
         iterations = iteration
-        # The mesh will be scaled to the stated stature (``scaled_to_stature``), so the
+        # The mesh will be scaled to the stated stature (``scaled_mesh``), so the
         # other measurements aim at the targets shrunk or grown by the same factor.
         goal = target * (current[0] / target[0])
         goal[0] = target[0]

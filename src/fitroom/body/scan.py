@@ -81,8 +81,9 @@ def photo_features(
     is passed by the photo as given first, so the refusals do not change, and should
     the turned photo fail it, the photo as given is measured. With ``mirror`` the
     photo's left-right mirror image is observed too and the two feature sets averaged
-    (``mirror_average``), so a photo and its mirror image measure the same. Only the
-    photo itself is gated; should its mirror image fail the gate (a borderline photo),
+    (``mirror_average``), so a photo and its mirror image measure the same (exactly when
+    neither is turned upright; each is turned its own way otherwise). Only the photo
+    itself is gated; should its mirror image fail the gate (a borderline photo),
     the photo's own features are used. ``leak_check``: see
     ``fitroom.body.features.view_features``.
     """

@@ -366,6 +366,18 @@ class TensorPatchSampler:
         self.generator.set_state(state["torch_generator"])
 
 
+def _device_batches(
+    sampler: PatchSampler | TensorPatchSampler, batch_size: int, device: torch.device
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless (lr, hr) float batches on ``device`` from either sampler (the numpy one's
+    crops are prepared ahead by a thread when the device is not the CPU)."""
+    if isinstance(sampler, TensorPatchSampler):
+        while True:
+            yield sampler.sample(batch_size)
+    for crops in _batches(sampler, batch_size, prefetch=device.type != "cpu"):
+        yield crops_to_tensors(crops, device)
+
+
 def apply_dihedral(batch: torch.Tensor, transforms: torch.Tensor) -> torch.Tensor:
     """Each square patch of N x C x h x h through its own of the 8 flips/rotations.
 
@@ -486,17 +498,7 @@ def train(
         )
 
     loss_fn = make_loss(config.loss)
-
-    def next_batch() -> tuple[torch.Tensor, torch.Tensor]:
-        if isinstance(sampler, TensorPatchSampler):
-            return sampler.sample(config.batch_size)
-        return crops_to_tensors(next(cpu_batches), device)
-
-    cpu_batches = (
-        _batches(sampler, config.batch_size, prefetch=device.type != "cpu")
-        if isinstance(sampler, PatchSampler)
-        else iter(())
-    )
+    batches = _device_batches(sampler, config.batch_size, device)
     # On a GPU, reading the loss every step would stall the queue of kernels: the
     # running loss is kept on the device and read every ``LOSS_READ_EVERY`` steps.
     read_every = 1 if device.type == "cpu" else LOSS_READ_EVERY
@@ -517,7 +519,7 @@ def train(
         lr_now = learning_rate_at(step, config, minutes_now())
         for group in optimizer.param_groups:
             group["lr"] = lr_now
-        lr_batch, hr_batch = next_batch()
+        lr_batch, hr_batch = next(batches)
         if device.type == "cuda":
             lr_batch = lr_batch.contiguous(memory_format=torch.channels_last)
         prediction = model(lr_batch)

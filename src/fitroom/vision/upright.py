@@ -8,9 +8,10 @@ about twice as far as a cropped, recompressed or downscaled copy. So a photo who
 body axis leans more than ``MAX_TILT_DEG`` is turned upright before it is measured.
 
 The body axis is the line from the midpoint of the ankles to the midpoint of the
-shoulders. On upright synthetic photos it stays within about 0.2-0.4 degrees of
-vertical in front views and 0.6-1.0 in profile (where posture leans); on their copies
-rotated by +2 and -3 degrees it read -2.00 and +3.08 degrees (front, sd 0.4).
+shoulders. On upright synthetic photos its angle from the vertical has a standard
+deviation of 0.2-0.4 degrees in front views and 0.6-1.0 in profile (where posture
+leans); on their copies rotated by +2 and -3 degrees it read -2.00 and +3.08 degrees on
+average (front, sd 0.4).
 """
 
 from __future__ import annotations
