@@ -49,6 +49,24 @@ def test_upscale_small_png_x4(client: httpx.Client) -> None:
     assert out.size == (64, 48) and out.mode == "RGB"
 
 
+@pytest.mark.skipif(2 not in shipped_scales(), reason="no shipped fitsr x2 weights")
+def test_self_ensemble_and_its_errors(client: httpx.Client) -> None:
+    image = np.random.default_rng(1).integers(0, 256, size=(10, 14, 3), dtype=np.uint8)
+    plain = upload(client, png(image), scale="2")
+    averaged = upload(client, png(image), scale="2", ensemble="8")
+    assert averaged.status_code == 200, averaged.text
+    assert averaged.headers["x-fitroom-ensemble"] == "8"
+    assert plain.headers["x-fitroom-ensemble"] == "1"
+    a = np.asarray(Image.open(io.BytesIO(plain.content)), dtype=int)
+    b = np.asarray(Image.open(io.BytesIO(averaged.content)), dtype=int)
+    assert a.shape == b.shape == (20, 28, 3)
+    assert 0 < np.abs(a - b).mean() < 10  # the same picture, averaged over 8 passes
+    assert_problem(upload(client, png(image), scale="2", ensemble="3"), 422, "invalid-input")
+    assert_problem(
+        upload(client, png(image), scale="2", model="bicubic", ensemble="2"), 422, "invalid-input"
+    )
+
+
 def test_upscale_rgba_with_bicubic_keeps_alpha(client: httpx.Client) -> None:
     image = np.zeros((10, 8, 4), dtype=np.uint8)
     image[..., 3] = 255

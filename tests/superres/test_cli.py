@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import typer
 from PIL import Image
 from typer.testing import CliRunner
 
 from fitroom.superres.cli import superres_app, upscale_command
+from fitroom.superres.infer import shipped_scales
 
 runner = CliRunner()
 upscale_app = typer.Typer()
@@ -54,6 +56,20 @@ def test_upscale_rgba_file(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["output_size_px"] == [64, 48]
     with Image.open(out) as image:
         assert image.size == (64, 48) and image.mode == "RGBA"
+
+
+@pytest.mark.skipif(2 not in shipped_scales(), reason="no shipped fitsr x2 weights")
+def test_upscale_with_self_ensemble(tmp_path: Path) -> None:
+    source, out = tmp_path / "in.png", tmp_path / "out.png"
+    smooth_image(source, 4)
+    args = [str(source), "-o", str(out), "--scale", "2", "--json"]
+    result = runner.invoke(upscale_app, [*args, "--ensemble", "4"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ensemble"] == 4
+    bad = runner.invoke(upscale_app, [*args, "--ensemble", "3"])
+    assert bad.exit_code == 2 and "1, 2, 4, 8 passes" in bad.stderr
+    bicubic = runner.invoke(upscale_app, [*args, "--model", "bicubic", "--ensemble", "2"])
+    assert bicubic.exit_code == 2 and "not bicubic" in bicubic.stderr
 
 
 def test_upscale_of_a_missing_file(tmp_path: Path) -> None:

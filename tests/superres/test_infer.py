@@ -9,12 +9,15 @@ import pytest
 import torch
 from PIL import Image
 
-from fitroom.errors import ImageTooLarge, InvalidImage, ModelError
+from fitroom.errors import ImageTooLarge, InputError, InvalidImage, ModelError
 from fitroom.superres.infer import (
+    ENSEMBLE_CODES,
     UpscalePipeline,
     decode_image,
     encode_image,
+    ensemble_predict,
     output_to_uint8_hwc,
+    shuffled_image,
     tiled_upscale,
 )
 from fitroom.superres.models import Bicubic, FitSR, receptive_radius_px, serving_form
@@ -160,3 +163,80 @@ def test_too_large_is_refused_before_decoding() -> None:
         decode_image(big, max_input_pixels=100_000)
     with pytest.raises(InvalidImage, match="at least 4 px"):
         decode_image(png_bytes(np.zeros((2, 40, 3), dtype=np.uint8)))
+
+
+def torch_dihedral_outputs(model: torch.nn.Module, lr: np.ndarray) -> list[np.ndarray]:
+    """The model on each of the 8 rotations/reflections of ``lr``, turned back (torch ops,
+    independent of ``fitroom.superres.infer``'s own transforms)."""
+    x = torch.from_numpy(lr[None])
+    outputs = []
+    with torch.inference_mode():
+        for mirrored in (False, True):
+            for quarter_turns in range(4):
+                y = x.flip(3) if mirrored else x
+                out = model(torch.rot90(y, quarter_turns, dims=(2, 3)))
+                out = torch.rot90(out, -quarter_turns, dims=(2, 3))
+                outputs.append((out.flip(3) if mirrored else out)[0].numpy())
+    return outputs
+
+
+@pytest.mark.parametrize("form", ["image", "phases"])
+def test_eight_pass_ensemble_is_the_mean_over_the_dihedral_group(
+    tiny_net: FitSR, form: str
+) -> None:
+    lr = np.random.default_rng(2).uniform(0, 1, size=(3, 9, 13)).astype(np.float32)
+    predict = torch_predict(tiny_net if form == "image" else serving_form(tiny_net))
+    averaged = ensemble_predict(predict, 2, 8)(lr[None])[0]
+    outputs = torch_dihedral_outputs(tiny_net, lr)
+    expected = np.mean(outputs, axis=0)
+    assert averaged.shape == (3, 18, 26)
+    assert np.abs(averaged - expected).max() < 1e-5
+    # The check can fail: the net is not symmetric, so one pass differs from the mean.
+    assert np.abs(outputs[0] - expected).max() > 1e-3
+
+
+@pytest.mark.parametrize("passes", [2, 4])
+def test_smaller_ensembles_average_their_flips(tiny_net: FitSR, passes: int) -> None:
+    lr = np.random.default_rng(3).uniform(0, 1, size=(3, 8, 11)).astype(np.float32)
+    averaged = ensemble_predict(torch_predict(serving_form(tiny_net)), 2, passes)(lr[None])[0]
+    x = torch.from_numpy(lr[None])
+    flips = {2: [(), (2, 3)], 4: [(), (3,), (2,), (2, 3)]}[passes]
+    with torch.inference_mode():
+        runs = [
+            (tiny_net(x.flip(dims)).flip(dims) if dims else tiny_net(x))[0].numpy()
+            for dims in flips
+        ]
+    assert len(ENSEMBLE_CODES[passes]) == passes
+    assert np.abs(averaged - np.mean(runs, axis=0)).max() < 1e-5
+
+
+def test_ensemble_of_a_symmetric_model_changes_nothing() -> None:
+    lr = np.random.default_rng(4).uniform(0, 1, size=(1, 3, 6, 7)).astype(np.float32)
+
+    def nearest(x: np.ndarray) -> np.ndarray:  # pixel repetition commutes with every flip
+        return x.repeat(3, axis=2).repeat(3, axis=3)
+
+    assert np.allclose(ensemble_predict(nearest, 3, 8)(lr), nearest(lr), rtol=0, atol=1e-6)
+    assert ensemble_predict(nearest, 3, 1) is nearest
+
+
+def test_shuffled_image_is_pixel_shuffle() -> None:
+    phases = np.random.default_rng(5).uniform(size=(2, 27, 4, 5)).astype(np.float32)
+    expected = torch.nn.functional.pixel_shuffle(torch.from_numpy(phases), 3).numpy()
+    assert np.array_equal(shuffled_image(phases, 3), expected)
+
+
+def test_ensembled_tiles_join_without_seams(tiny_net: FitSR) -> None:
+    lr = np.random.default_rng(6).uniform(0, 1, size=(3, 29, 41)).astype(np.float32)
+    predict = ensemble_predict(torch_predict(serving_form(tiny_net)), 2, 8)
+    halo = receptive_radius_px(tiny_net)
+    whole = tiled_upscale(predict, lr, 2, tile_px=64, halo_px=halo)
+    tiled = tiled_upscale(predict, lr, 2, tile_px=12, halo_px=halo)
+    diff = np.abs(tiled.astype(int) - whole.astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+
+
+@pytest.mark.parametrize("passes", [0, 3, 16])
+def test_an_unknown_ensemble_size_is_refused(passes: int) -> None:
+    with pytest.raises(InputError, match="1, 2, 4, 8 passes"):
+        ensemble_predict(lambda x: x, 2, passes)

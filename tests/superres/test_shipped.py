@@ -32,6 +32,20 @@ def test_shipped_model_beats_bicubic_by_1_db(scale: int) -> None:
     assert model_db > bicubic_db + 1.0, (model_db, bicubic_db)
 
 
+@needs_weights
+@pytest.mark.skipif(not SET5.is_dir(), reason=f"Set5 not at {SET5}")
+def test_self_ensemble_sharpens_the_shipped_model() -> None:
+    scale = SCALES[-1]
+    pair = make_pairs(list_images(SET5)[2:3], scale)[0]
+    one, two = (
+        UpscalePipeline.from_shipped("fitsr", scale, "torch", threads=2, ensemble=passes)
+        for passes in (1, 2)
+    )
+    one_db = psnr_y(one(pair.lr).pixels, pair.hr, shave_px=scale)
+    two_db = psnr_y(two(pair.lr).pixels, pair.hr, shave_px=scale)
+    assert two_db > one_db + 0.05, (one_db, two_db)
+
+
 def available_backends() -> list[tuple[int, str]]:
     cases = []
     for scale in SCALES:

@@ -242,6 +242,88 @@ def _output_kind(output_shape: tuple[int, ...], lr_hw: tuple[int, int], scale: i
     )
 
 
+#: Geometric self-ensemble (EDSR+'s test-time trick): how many passes -> which dihedral
+#: transforms of the input. Code bits: 4 transposes, 1 flips left-right, 2 flips
+#: top-bottom (``fitroom.superres.train`` numbers its augmentations the same way). The 2-
+#: and 4-pass sets are the ones without a transpose, so a tile keeps its shape.
+ENSEMBLE_CODES: dict[int, tuple[int, ...]] = {
+    1: (0,),
+    2: (0, 3),
+    4: (0, 1, 2, 3),
+    8: (0, 1, 2, 3, 4, 5, 6, 7),
+}
+
+
+def _dihedral(batch: NDArray[np.float32], code: int) -> NDArray[np.float32]:
+    """An N x C x H x W batch under one dihedral transform (``ENSEMBLE_CODES``)."""
+    if code & 4:
+        batch = batch.swapaxes(2, 3)
+    if code & 1:
+        batch = batch[:, :, :, ::-1]
+    if code & 2:
+        batch = batch[:, :, ::-1, :]
+    return batch
+
+
+def _undo_dihedral(batch: NDArray[np.float32], code: int) -> NDArray[np.float32]:
+    """The inverse of ``_dihedral(batch, code)``."""
+    if code & 2:
+        batch = batch[:, :, ::-1, :]
+    if code & 1:
+        batch = batch[:, :, :, ::-1]
+    if code & 4:
+        batch = batch.swapaxes(2, 3)
+    return batch
+
+
+def shuffled_image(output: NDArray[np.float32], scale: int) -> NDArray[np.float32]:
+    """N x 3*s*s x h x w sub-pixel phases -> N x 3 x sh x sw image (pixel shuffle)."""
+    n, channels, height, width = output.shape
+    colours = channels // (scale * scale)
+    phases = output.reshape(n, colours, scale, scale, height, width)
+    image = phases.transpose(0, 1, 4, 2, 5, 3).reshape(n, colours, height * scale, width * scale)
+    return np.ascontiguousarray(image)
+
+
+def check_ensemble(passes: int) -> None:
+    """Refuse a self-ensemble size other than those of ``ENSEMBLE_CODES``."""
+    if passes not in ENSEMBLE_CODES:
+        raise InputError(
+            f"self-ensemble takes {', '.join(map(str, ENSEMBLE_CODES))} passes; got {passes}",
+            field="ensemble",
+            passes=passes,
+        )
+
+
+def ensemble_predict(predict: Predict, scale: int, passes: int) -> Predict:
+    """``predict`` averaged over ``passes`` flipped/turned copies of its input.
+
+    Each copy's output is turned back and the float images are averaged before any
+    rounding (about +0.25 dB at x4 on Set5 for 8 passes, at 8x the time; see the README).
+    The result is always the image (N x 3 x sh x sw), so the tiles of
+    :func:`tiled_upscale` still join without seams: the halo is the same on every side.
+    """
+    check_ensemble(passes)
+    if passes == 1:
+        return predict
+    codes = ENSEMBLE_CODES[passes]
+
+    def averaged(lr: NDArray[np.float32]) -> NDArray[np.float32]:
+        total: NDArray[np.float32] | None = None
+        for code in codes:
+            raw = predict(np.ascontiguousarray(_dihedral(lr, code)))
+            turned_hw = (lr.shape[3], lr.shape[2]) if code & 4 else (lr.shape[2], lr.shape[3])
+            if _output_kind(raw.shape[1:], turned_hw, scale) == "phases":
+                raw = shuffled_image(raw, scale)
+            image = _undo_dihedral(raw, code)
+            total = image.copy() if total is None else total + image
+        assert total is not None
+        total /= len(codes)
+        return total
+
+    return averaged
+
+
 def _float_planes_to_uint8(planes: NDArray[np.float32]) -> NDArray[np.uint8]:
     """K x H x W float in [0, 1] (clamped; rounded to nearest) -> K x H x W uint8.
 
@@ -444,6 +526,8 @@ class UpscaleResult:
     backend: str
     tiles: int
     elapsed_ms: float
+    #: Self-ensemble passes per tile (``ensemble_predict``; 1: one plain pass).
+    ensemble: int = 1
 
 
 class UpscalePipeline:
@@ -452,7 +536,9 @@ class UpscalePipeline:
     Components: ``predict`` (a backend as a function), the model's ``scale`` and
     receptive radius (the tile halo). Steps: (1) check inputs, (2) split colour and
     alpha, gray to RGB, (3) tiled super-resolution of the colour, (4) bicubic alpha,
-    (5) back to uint8 in the input's layout.
+    (5) back to uint8 in the input's layout. ``ensemble`` > 1 runs every tile that
+    many times, flipped and turned, and averages (``ensemble_predict``): sharper, and
+    that many times slower.
     """
 
     def __init__(
@@ -463,8 +549,10 @@ class UpscalePipeline:
         tile_px: int = DEFAULT_TILE_PX,
         model: str = "fitsr",
         backend: str = "torch",
+        ensemble: int = 1,
     ) -> None:
-        self.predict = predict
+        self.predict = ensemble_predict(predict, scale, ensemble)
+        self.ensemble = ensemble
         self.scale = scale
         self.halo_px = halo_px
         self.tile_px = tile_px
@@ -480,13 +568,17 @@ class UpscalePipeline:
         threads: int = 2,
         tile_px: int = DEFAULT_TILE_PX,
         cache_dir: Path | None = None,
+        ensemble: int = 1,
     ) -> UpscalePipeline:
         """The pipeline for a shipped model (weights load here, once per process)."""
         from fitroom.superres.models import receptive_radius_px
 
+        check_ensemble(ensemble)  # before any weights load
+        if ensemble != 1 and name == "bicubic":
+            raise InputError("self-ensemble is for a learned model, not bicubic", field="ensemble")
         runnable = load_backend(name, scale, backend, threads, cache_dir)
         halo = receptive_radius_px(load_model(name, scale))
-        return cls(backend_predict(runnable), scale, halo, tile_px, name, backend)
+        return cls(backend_predict(runnable), scale, halo, tile_px, name, backend, ensemble)
 
     def check_inputs(self, pixels: NDArray[np.uint8], max_input_pixels: int) -> None:
         if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] not in (1, 3, 4):
@@ -525,4 +617,5 @@ class UpscalePipeline:
             backend=self.backend,
             tiles=tiles,
             elapsed_ms=(time.perf_counter() - started) * 1000.0,
+            ensemble=self.ensemble,
         )

@@ -41,13 +41,27 @@ def upscale_image(
     settings: Annotated[Settings, Depends(get_settings_dep)],
     scale: Annotated[int, Form(description="Upscaling factor: 2 or 4.")] = 4,
     model: Annotated[str, Form(description="fitsr (learned) or bicubic (baseline).")] = "fitsr",
+    ensemble: Annotated[
+        int,
+        Form(
+            description="Self-ensemble passes: 1, 2, 4 or 8 (fitsr only). Each tile runs that "
+            "many times, flipped and turned, and the results are averaged: sharper "
+            "(x4 Set5 +0.14 dB for 2 passes, +0.25 dB for 8) and that many times slower."
+        ),
+    ] = 1,
 ) -> Response:
     """Upscale an image ``scale`` times with super-resolution; returns PNG.
 
     Alpha is kept (upscaled with bicubic) and gray stays gray. Images up to
     ``FITROOM_SUPERRES_MAX_INPUT_PIXELS`` pixels and ``FITROOM_MAX_UPLOAD_BYTES`` bytes.
     """
-    from fitroom.superres.infer import UpscalePipeline, decode_image, encode_image, shipped_scales
+    from fitroom.superres.infer import (
+        UpscalePipeline,
+        check_ensemble,
+        decode_image,
+        encode_image,
+        shipped_scales,
+    )
 
     if model not in ("fitsr", "bicubic"):
         raise InputError(f"model must be fitsr or bicubic; got {model!r}", field="model")
@@ -56,11 +70,12 @@ def upscale_image(
             f"scale {scale} has no shipped model; choose one of {shipped_scales('fitsr')}",
             field="scale",
         )
+    check_ensemble(ensemble)
     data = read_upload(file, settings.max_upload_bytes)
     decoded = decode_image(data, max_input_pixels=settings.superres_max_input_pixels)
     backend = _default_backend(scale) if model == "fitsr" else "torch"
     pipeline = UpscalePipeline.from_shipped(
-        model, scale, backend, threads=2, cache_dir=settings.resolved_cache_dir
+        model, scale, backend, threads=2, cache_dir=settings.resolved_cache_dir, ensemble=ensemble
     )
     result = pipeline(decoded.pixels, max_input_pixels=settings.superres_max_input_pixels)
     return Response(
@@ -69,6 +84,7 @@ def upscale_image(
         headers={
             "X-Fitroom-Model": f"{result.model} x{result.scale}",
             "X-Fitroom-Backend": result.backend,
+            "X-Fitroom-Ensemble": str(result.ensemble),
             "X-Fitroom-Elapsed-Ms": f"{result.elapsed_ms:.1f}",
         },
     )
