@@ -24,6 +24,11 @@
 4. Speed: front+side scan and avatar fit + export, warm, median of N runs (the photo
    decode included); peak memory (max RSS) of this process.
 
+Every figure is for the scan as it ships: each photo read at the level grids of
+``fitroom.body.measure_model.LEVEL_SHIFTS`` and the model's answers averaged (the
+stored features at each grid come from the data scripts' ``--level-shifts``). Each
+section also gives the training grid alone, from the same photos, as the baseline.
+
 Run: ``.venv/bin/python bench/body_scan.py [--runs 15]``; writes
 bench/results/body_scan.md.
 """
@@ -31,6 +36,7 @@ bench/results/body_scan.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import resource
@@ -46,10 +52,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO_ROOT, data_dir, machine, markdown_table, write_result
 from fitroom.body.copies import COPY_NAMES, altered_copies
 from fitroom.body.measure_model import (
+    LEVEL_SHIFTS,
     MEASUREMENTS,
+    MeasurementModel,
     gate_passed,
+    level_grid_data,
     load_measurement_model,
     model_inputs,
+    predict_over_level_grids,
     read_scan_data,
     scan_rows,
 )
@@ -58,6 +68,28 @@ from fitroom.errors import PhotoRejected
 
 TARGETS_CM = {"front_side": (1.5, 2.0), "front": (2.5, 2.0)}  # (chest/waist/hip, others)
 MAIN_GIRTHS = ("chest_cm", "waist_cm", "hip_cm")
+
+
+#: How the scan reads each photo: at every level grid of LEVEL_SHIFTS (what ships), or
+#: at the training grid alone (the baseline, measured in the same run).
+READINGS = {"grids": LEVEL_SHIFTS, "one grid": (0.0,)}
+
+
+def predict_rows(
+    model: MeasurementModel,
+    data: dict[str, np.ndarray],
+    index: np.ndarray,
+    variant: str,
+    hidden: tuple[bool, bool],
+    shifts: tuple[float, ...] = LEVEL_SHIFTS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(values cm, sd cm, truth cm, heights cm) of the bodies in ``index``, the model run
+    on each of ``shifts``'s level grids and averaged as the scan does."""
+    grids = level_grid_data(data) if shifts != (0.0,) else [data]
+    per_grid = [scan_rows(g, index, variant, hidden=(hidden,)) for g in grids]
+    heights_cm = per_grid[0][2]
+    mean, sd = predict_over_level_grids(model, [rows for rows, _, _ in per_grid], heights_cm)
+    return mean, sd, per_grid[0][1], heights_cm
 
 
 def accuracy(test_path: Path) -> str:
@@ -69,34 +101,41 @@ def accuracy(test_path: Path) -> str:
         "",
     ]
     rows = []
-    for variant in ("front_side", "front"):
+    combinations = [
+        (variant, extras, reading)
+        for variant in ("front_side", "front")
+        for extras in (True, False)
+        for reading in READINGS
+    ]
+    for variant, with_extras, reading in combinations:
         model = load_measurement_model(variant)
         index = gate_passed(data, variant)
-        for with_extras in (True, False):
-            hidden = (False, False) if with_extras else (True, True)
-            inputs, truth_cm, heights_cm = scan_rows(data, index, variant, hidden=(hidden,))
-            mean, sd = model.predict(inputs, heights_cm)
-            errors = mean - truth_cm
-            mae = np.abs(errors).mean(0)
-            within = (np.abs(errors) <= sd).mean(0)
-            main_target, other_target = TARGETS_CM[variant]
-            verdicts = [
-                v <= (main_target if name in MAIN_GIRTHS else other_target)
-                for name, v in zip(MEASUREMENTS, mae, strict=True)
+        hidden = (False, False) if with_extras else (True, True)
+        shifts = READINGS[reading]
+        mean, sd, truth_cm, _ = predict_rows(model, data, index, variant, hidden, shifts)
+        errors = mean - truth_cm
+        mae = np.abs(errors).mean(0)
+        within = (np.abs(errors) <= sd).mean(0)
+        main_target, other_target = TARGETS_CM[variant]
+        verdicts = [
+            v <= (main_target if name in MAIN_GIRTHS else other_target)
+            for name, v in zip(MEASUREMENTS, mae, strict=True)
+        ]
+        rows.append(
+            [
+                variant.replace("_", "+"),
+                "height, weight, sex" if with_extras else "height only",
+                f"{len(shifts)} grids" if reading == "grids" else "training grid only",
+                len(index),
+                *[f"{v:.2f}" for v in mae],
+                f"{100 * within.mean():.0f}%",
+                "all" if all(verdicts) else f"{sum(verdicts)}/{len(verdicts)}",
             ]
-            rows.append(
-                [
-                    variant.replace("_", "+"),
-                    "height, weight, sex" if with_extras else "height only",
-                    len(index),
-                    *[f"{v:.2f}" for v in mae],
-                    f"{100 * within.mean():.0f}%",
-                    "all" if all(verdicts) else f"{sum(verdicts)}/{len(verdicts)}",
-                ]
-            )
+        )
     header = [
         "photos",
         "also given",
+        "levels read at",
         "bodies",
         *[m.removesuffix("_cm") for m in MEASUREMENTS],
         "within +/-1 sd",
@@ -107,7 +146,11 @@ def accuracy(test_path: Path) -> str:
         "",
         "Mean absolute error in cm against the measurement taken on the mesh "
         "(ISO 8559-1 definitions in `fitroom.body.mesh_measure`). Targets: chest, waist, "
-        "hip at most 1.5 cm (front+side) / 2.5 cm (front only), the others at most 2 cm.",
+        "hip at most 1.5 cm (front+side) / 2.5 cm (front only), the others at most 2 cm. "
+        f"What ships reads each photo at {len(LEVEL_SHIFTS)} level grids "
+        f"({', '.join(f'{100 * d:+g}%' for d in LEVEL_SHIFTS)} of stature) and averages the "
+        "model's answers (`fitroom.body.measure_model.LEVEL_SHIFTS`); the training grid "
+        "alone is the baseline, read from the same photos.",
         "",
         cross_check_lines(data),
         loose_top_line(data),
@@ -152,10 +195,8 @@ def cross_check_lines(data: dict[str, np.ndarray]) -> str:
     columns = [MEASUREMENTS.index(name) for name in CROSS_CHECKED]
     parts = []
     for hidden, label in (((False, False), "height, weight, sex"), ((True, True), "height only")):
-        both_in, truth_cm, heights_cm = scan_rows(data, index, "front_side", hidden=(hidden,))
-        front_in, _, _ = scan_rows(data, index, "front", hidden=(hidden,))
-        both_cm, both_sd = both_model.predict(both_in, heights_cm)
-        front_cm, front_sd = front_model.predict(front_in, heights_cm)
+        both_cm, both_sd, truth_cm, _ = predict_rows(both_model, data, index, "front_side", hidden)
+        front_cm, front_sd, _, _ = predict_rows(front_model, data, index, "front", hidden)
         flagged: Counter[str] = Counter()
         for row in range(len(index)):
             both = {
@@ -215,10 +256,26 @@ def real_photos(pipeline: ScanPipeline, debug_root: Path) -> str:
             ]
             for name, m in result.measurements.items()
         ]
+        one_grid = dataclasses.replace(pipeline, level_shifts=(0.0,))
+        base_both = one_grid(
+            (aposes / "person_a_front.jpg").read_bytes(),
+            (aposes / "person_a_side.jpg").read_bytes(),
+            165.0,
+            sex="female",
+        )
+        base_front = one_grid(
+            (aposes / "person_a_front.jpg").read_bytes(), None, 165.0, sex="female"
+        )
         lines += [
             "A-pose pair (one woman, 165 cm, sex given; her true measurements are not published):",
             "",
             markdown_table(["measurement", "front+side cm", "front only cm"], rows),
+            "",
+            "Read at the training grid alone (baseline): chest / waist / hip "
+            + " / ".join(f"{base_both.measurements[n].value_cm:.1f}" for n in MAIN_GIRTHS)
+            + " cm front+side, "
+            + " / ".join(f"{base_front.measurements[n].value_cm:.1f}" for n in MAIN_GIRTHS)
+            + " cm front only.",
             "",
         ]
     shapy = data_dir() / "people" / "shapy" / "images"
@@ -253,20 +310,20 @@ def repeatability(pipeline: ScanPipeline) -> str:
         for v in ("front", "side")
     )
     values: dict[str, list[float]] = {name: [] for name in MEASUREMENTS}
+    baseline: dict[str, list[float]] = {name: [] for name in MAIN_GIRTHS}
+    one_grid = dataclasses.replace(pipeline, level_shifts=(0.0,))
     refused = []
     for f, s in zip(fronts, sides, strict=True):
         try:
-            result = pipeline(
-                f.jpeg(),
-                s.jpeg(),
-                165.0,
-                sex="female",
-            )
+            result = pipeline(f.jpeg(), s.jpeg(), 165.0, sex="female")
+            base = one_grid(f.jpeg(), s.jpeg(), 165.0, sex="female")
         except PhotoRejected as exc:
             refused.append(f"{f.name}: {exc.type_slug}")
             continue
         for name in MEASUREMENTS:
             values[name].append(result.measurements[name].value_cm)
+        for name in MAIN_GIRTHS:
+            baseline[name].append(base.measurements[name].value_cm)
     rows = [
         [name.removesuffix("_cm"), f"{max(v) - min(v):.2f}", f"{statistics.pstdev(v):.2f}"]
         for name, v in values.items()
@@ -278,6 +335,10 @@ def repeatability(pipeline: ScanPipeline) -> str:
         f"refused: {refused or 'none'}.",
         "",
         markdown_table(["measurement", "max - min cm", "sd cm"], rows),
+        "",
+        "Read at the training grid alone (baseline), max - min chest / waist / hip: "
+        + " / ".join(f"{max(v) - min(v):.2f}" for v in baseline.values() if v)
+        + " cm.",
     ]
     return "\n".join(text)
 
@@ -294,33 +355,91 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
         return {k: npz[k] for k in npz.files}
 
 
+def take_features(data: dict[str, np.ndarray], shift: float) -> np.ndarray:
+    """A jitter set's features (bodies x views x takes x features) read at one level
+    grid (``scripts/make_body_scan_jitter.py --level-shifts`` keeps the others)."""
+    if shift == 0.0:
+        return data["features"]
+    meta = json.loads(str(data["meta_json"]))
+    stored = [round(float(d), 6) for d in meta.get("level_shifts", [])]
+    if round(shift, 6) not in stored:
+        raise SystemExit(
+            f"{meta['command']} kept no features at level shift {shift:+g}; make the data "
+            "again (the script's default --level-shifts are the scan's)"
+        )
+    return data["features_shifted"][:, :, :, stored.index(round(shift, 6))]
+
+
 def girths_per_take(
-    data: dict[str, np.ndarray], variant: str, takes_ok: np.ndarray
+    data: dict[str, np.ndarray],
+    variant: str,
+    takes_ok: np.ndarray,
+    shifts: tuple[float, ...] = LEVEL_SHIFTS,
 ) -> list[np.ndarray]:
     """Per body, the shipped ``variant`` model on each take (or copy) in ``takes_ok``
-    (bodies x takes), height and sex given as for the real pair: takes x measurements."""
+    (bodies x takes), read at ``shifts``'s level grids and averaged as the scan does,
+    height and sex given as for the real pair: takes x measurements."""
     model = load_measurement_model(variant)
+    grids = [take_features(data, shift) for shift in shifts]
     out = []
     for i, height in enumerate(data["height_cm"].tolist()):
         takes = np.flatnonzero(takes_ok[i])
         if takes.size == 0:
             out.append(np.zeros((0, len(MEASUREMENTS))))
             continue
-        inputs = np.array(
-            [
-                model_inputs(
-                    data["features"][i, 0, k],
-                    data["features"][i, 1, k] if variant == "front_side" else None,
-                    height,
-                    None,
-                    str(data["sex"][i]),
-                )
-                for k in takes
-            ]
-        )
-        mean_cm, _ = model.predict(inputs, np.full(len(inputs), height))
+        rows_by_grid = [
+            np.array(
+                [
+                    model_inputs(
+                        features[i, 0, k],
+                        features[i, 1, k] if variant == "front_side" else None,
+                        height,
+                        None,
+                        str(data["sex"][i]),
+                    )
+                    for k in takes
+                ]
+            )
+            for features in grids
+        ]
+        mean_cm, _ = predict_over_level_grids(model, rows_by_grid, height)
         out.append(mean_cm)
     return out
+
+
+def spread_summary(data: dict[str, np.ndarray], within_cm: float, shifts: tuple[float, ...]) -> str:
+    """One line: median spread and share within ``within_cm`` per main girth, both
+    variants, and (for takes) front-only within 5 cm of front + side."""
+    both_ok = data["ok"].all(axis=1)
+    parts = []
+    girths = {
+        "front+side": girths_per_take(data, "front_side", both_ok, shifts),
+        "front only": girths_per_take(data, "front", data["ok"][:, 0], shifts),
+    }
+    for label, per_body in girths.items():
+        spread = np.array([g.max(axis=0) - g.min(axis=0) for g in per_body if len(g) >= 2])
+        columns = [MEASUREMENTS.index(n) for n in MAIN_GIRTHS]
+        parts.append(
+            f"{label} median spread "
+            + " / ".join(f"{np.median(spread[:, j]):.2f}" for j in columns)
+            + f" cm, within {within_cm:g} cm "
+            + " / ".join(f"{100 * np.mean(spread[:, j] <= within_cm):.0f}" for j in columns)
+            + "%"
+        )
+    if json.loads(str(data["meta_json"])).get("retakes"):
+        front_same = girths_per_take(data, "front", both_ok, shifts)
+        gaps = np.concatenate(
+            [np.abs(f - b) for f, b in zip(front_same, girths["front+side"], strict=True)]
+        )
+        parts.append(
+            f"front-only within {VIEWS_GAP_CM:g} cm of front+side "
+            + " / ".join(
+                f"{100 * np.mean(gaps[:, MEASUREMENTS.index(n)] <= VIEWS_GAP_CM):.1f}"
+                for n in MAIN_GIRTHS
+            )
+            + "%"
+        )
+    return "; ".join(parts)
 
 
 def synthetic_repeatability(path: Path, within_cm: float) -> str:
@@ -418,6 +537,11 @@ def synthetic_repeatability(path: Path, within_cm: float) -> str:
                 gap_rows,
             ),
         ]
+    text += [
+        "",
+        f"Chest / waist / hip read at the training grid alone (baseline; above: "
+        f"{len(LEVEL_SHIFTS)} level grids averaged): {spread_summary(data, within_cm, (0.0,))}.",
+    ]
     return "\n".join(text)
 
 
@@ -430,8 +554,7 @@ def avatar_fit_accuracy(test_path: Path, bodies: int) -> str:
     data = read_scan_data(test_path)
     index = gate_passed(data, "front_side")[:bodies]
     model = load_measurement_model("front_side")
-    inputs, _, heights_cm = scan_rows(data, index, "front_side", hidden=((True, False),))
-    predicted_cm, _ = model.predict(inputs, heights_cm)
+    predicted_cm, _, _, heights_cm = predict_rows(model, data, index, "front_side", (True, False))
     residuals, iterations, elapsed_ms, scales = [], [], [], []
     for row, i in enumerate(index):
         targets = {"stature_cm": float(heights_cm[row])}

@@ -56,7 +56,7 @@ import numpy as np
 
 from fitroom.body.anny_model import BodyMesh, build_meshes, sample_body_params
 from fitroom.body.clothing import loose_top_prop, sample_loose_top
-from fitroom.body.measure_model import MEASUREMENTS
+from fitroom.body.measure_model import LEVEL_SHIFTS, MEASUREMENTS
 from fitroom.body.mesh_measure import measure_mesh
 from fitroom.body.render import Prop, Scene, nearest_distance_m, render_view, sample_scene
 from fitroom.body.scan import photo_features
@@ -122,22 +122,29 @@ def hair_props(mesh: BodyMesh, rng: np.random.Generator) -> tuple[Prop, ...]:
 
 
 def observe_view(
-    rendered_rgb: np.ndarray, view: str, legacy: bool, upright: bool = True
-) -> tuple[np.ndarray | None, str, int]:
+    rendered_rgb: np.ndarray,
+    view: str,
+    legacy: bool,
+    upright: bool = True,
+    level_shifts: tuple[float, ...] = (),
+) -> tuple[np.ndarray | None, np.ndarray | None, str, int]:
     """Features of one render through the real pipeline (or None and the refusal type),
-    and how many torso edges the mask-leak check replaced."""
+    the features at each of ``level_shifts`` (one row each), and how many torso edges
+    the mask-leak check replaced."""
     photo = photo_from_array(rendered_rgb, view)
     try:
-        features = photo_features(
+        reading = photo_features(
             pose_estimator(),
             photo,
             mirror=not legacy,
             leak_check=not legacy,
             upright=upright and not legacy,
-        ).features
+            level_shifts=level_shifts,
+        )
     except PhotoRejected as exc:
-        return None, exc.type_slug, 0
-    return features.vector(), "ok", features.leak_rows
+        return None, None, exc.type_slug, 0
+    shifted = np.array([f.vector() for f in reading.shifted_features])
+    return reading.features.vector(), shifted, "ok", reading.features.leak_rows
 
 
 def main() -> None:
@@ -158,7 +165,17 @@ def main() -> None:
         action="store_true",
         help="do not turn leaning renders upright (how the data before 2026-11-30 was made)",
     )
+    parser.add_argument(
+        "--level-shifts",
+        type=float,
+        nargs="*",
+        default=[d for d in LEVEL_SHIFTS if d],
+        help="also keep each view's features with every level moved by these fractions "
+        "of stature (arrays front_shifted, side_shifted: body x shift x feature; default: "
+        "the scan's own grids, fitroom.body.measure_model.LEVEL_SHIFTS)",
+    )
     args = parser.parse_args()
+    shifts = tuple(args.level_shifts)
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()
     rows: dict[str, list[object]] = {
@@ -166,6 +183,7 @@ def main() -> None:
     }
     rows.update({"sex": [], "targets_cm": [], "arm_deg": [], "loose_top": []})
     rows["leak_rows_front"] = []  # the leak check is front-only
+    rows.update({"front_shifted": [], "side_shifted": []})
     outcomes: Counter[str] = Counter()
     feature_size = 0
     params = sample_body_params(rng, args.bodies)
@@ -199,9 +217,10 @@ def main() -> None:
                 if loose is not None:
                     props = (*hair, loose_top_prop(mesh, loose, scene.top_rgb))
                 rendered = render_view(mesh, view, scene, props)
-                vector, outcome, leaks = observe_view(
-                    rendered.image_rgb, view, args.legacy_features, not args.no_upright
+                vector, shifted, outcome, leaks = observe_view(
+                    rendered.image_rgb, view, args.legacy_features, not args.no_upright, shifts
                 )
+                rows[f"{view}_shifted"].append(shifted)
                 if view == "front":
                     rows["leak_rows_front"].append(leaks)
                 outcomes[f"{view}:{outcome}"] += 1
@@ -237,6 +256,12 @@ def main() -> None:
         "loose_top": np.array(rows["loose_top"], dtype=bool),
         "leak_rows_front": np.array(rows["leak_rows_front"], dtype=np.int64),
     }
+    if shifts:
+        blank_shifted = np.zeros((len(shifts), feature_size))
+        for view in ("front", "side"):
+            arrays[f"{view}_shifted"] = np.array(
+                [blank_shifted if v is None else v for v in rows[f"{view}_shifted"]]
+            )
     meta = {
         "bodies": args.bodies,
         "seed": args.seed,
@@ -245,6 +270,7 @@ def main() -> None:
         "features": "legacy"
         if args.legacy_features
         else "mirror average, leak check" + ("" if args.no_upright else ", upright"),
+        "level_shifts": list(shifts),
         "gate_outcomes": dict(outcomes),
         "minutes": round((time.perf_counter() - started) / 60, 1),
         "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),

@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fitroom.body.anny_model import BodyMesh, BodyParams, build_meshes, sample_body_params
 from fitroom.body.clothing import LooseTop, loose_top_prop, sample_loose_top
 from fitroom.body.copies import COPY_NAMES, PhotoCopy, altered_copies, rotated
-from fitroom.body.measure_model import MEASUREMENTS
+from fitroom.body.measure_model import LEVEL_SHIFTS, MEASUREMENTS
 from fitroom.body.mesh_measure import measure_mesh
 from fitroom.body.render import Prop, Scene, render_view, retake_scene, sample_scene
 from fitroom.body.scan import photo_features
@@ -114,7 +114,17 @@ def main() -> None:
     parser.add_argument(
         "--no-upright", action="store_true", help="do not turn leaning photos upright"
     )
+    parser.add_argument(
+        "--level-shifts",
+        type=float,
+        nargs="*",
+        default=[d for d in LEVEL_SHIFTS if d],
+        help="also keep the features with every level moved by these fractions of stature "
+        "(array features_shifted: body x view x copy x shift x feature; default: the "
+        "scan's own grids, fitroom.body.measure_model.LEVEL_SHIFTS)",
+    )
     args = parser.parse_args()
+    shifts = tuple(args.level_shifts)
     if args.retakes == 1 or args.retakes < 0:
         parser.error("--retakes needs at least 2 takes (0: altered copies of one photo)")
     rng = np.random.default_rng(args.seed)
@@ -130,6 +140,7 @@ def main() -> None:
     names = [f"take {k + 1}" for k in range(args.retakes)] if args.retakes else list(COPY_NAMES)
     count, copies = args.bodies, len(names)
     features = np.zeros((count, 2, copies, FEATURES))
+    features_shifted = np.zeros((count, 2, copies, len(shifts), FEATURES))
     ok = np.zeros((count, 2, copies), dtype=bool)
     targets = np.zeros((count, len(MEASUREMENTS)))
     heights, weights, sexes = np.zeros(count), np.zeros(count), []
@@ -169,9 +180,12 @@ def main() -> None:
                     jpeg = copy_jpegs[k]
                 photo = decode_photo(jpeg, view=view)
                 try:
-                    features[i, v, k] = photo_features(
-                        estimator, photo, upright=not args.no_upright
-                    ).features.vector()
+                    reading = photo_features(
+                        estimator, photo, upright=not args.no_upright, level_shifts=shifts
+                    )
+                    features[i, v, k] = reading.features.vector()
+                    for s, shifted in enumerate(reading.shifted_features):
+                        features_shifted[i, v, k, s] = shifted.vector()
                     ok[i, v, k] = True
                     outcomes[f"{view}:ok"] += 1
                 except PhotoRejected as exc:
@@ -189,6 +203,7 @@ def main() -> None:
         "retakes": args.retakes,
         "roll_deg": args.roll_deg,
         "upright": not args.no_upright,
+        "level_shifts": list(shifts),
         "copies": names,
         "copy_outcomes": dict(outcomes),
         "minutes": round((time.perf_counter() - started) / 60, 1),
@@ -200,6 +215,7 @@ def main() -> None:
         meta_json=np.array(json.dumps(meta)),
         features=features,
         ok=ok,
+        **({"features_shifted": features_shifted} if shifts else {}),
         targets_cm=targets,
         height_cm=heights,
         weight_kg=weights,

@@ -13,6 +13,7 @@ from fitroom.body.features import (
     leak_free_edges,
     mirror_average,
     run_containing,
+    shifted_view_features,
     view_features,
 )
 from fitroom.vision.pose import LANDMARK_COUNT, Landmark, PoseObservation
@@ -154,3 +155,26 @@ def test_mirror_average_is_the_same_for_a_photo_and_its_mirror_image() -> None:
         averaged.vector(), mirror_average(mirror, photo).vector(), rtol=0, atol=1e-15
     )
     assert np.array_equal(averaged.level_rows, photo.level_rows)  # drawing: the photo's
+
+
+def test_shifted_levels_move_every_level_by_the_shift() -> None:
+    region, observation, stature = _drawn_front(leak_px=round(3 * LEAK_FRACTION * 1000))
+    centre, up, down = shifted_view_features(
+        "front", region, observation, True, (0.0, 0.015, -0.01)
+    )
+    plain = view_features("front", region, observation)
+    assert np.array_equal(centre.vector(), plain.vector())
+    assert np.array_equal(centre.level_rows, plain.level_rows)
+    assert np.array_equal(up.level_rows, plain.level_rows - 15)  # 1.5% of 1000 px, higher
+    assert np.array_equal(down.level_rows, plain.level_rows + 10)
+    assert up.leak_rows == centre.leak_rows == 40  # the edges are found once for all
+    by_level = {
+        shift: dict(zip(LEVEL_FRACTIONS, f.widths, strict=True))
+        for shift, f in ((0.0, centre), (0.015, up), (-0.01, down))
+    }
+    # The crotch is at 45% of stature: the 0.44 level reads the torso once moved up 1.5%,
+    # and the 0.46 level falls between the legs once moved down 1%.
+    assert by_level[0.0][0.44] == 0.0 and by_level[0.015][0.44] == pytest.approx(200 / stature)
+    assert by_level[0.0][0.46] == pytest.approx(200 / stature) and by_level[-0.01][0.46] == 0.0
+    alone = view_features("front", region, observation, level_shift=0.015)
+    assert np.array_equal(alone.vector(), up.vector())

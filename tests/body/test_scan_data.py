@@ -10,11 +10,14 @@ import pytest
 
 from fitroom.body.measure_model import (
     HEIGHT_SCALE_CM,
+    LEVEL_SHIFTS,
     MEASUREMENTS,
     WEIGHT_SCALE_KG,
     MeasurementModel,
     gate_passed,
+    level_grid_data,
     merge_members,
+    predict_over_level_grids,
     read_scan_data,
     scan_rows,
 )
@@ -104,6 +107,40 @@ def test_members_with_other_standardisation_are_not_merged() -> None:
         merge_members([random_member(0), other])
     with pytest.raises(ModelError, match="empty"):
         merge_members([])
+
+
+def test_level_grids_average_the_model_over_the_grids() -> None:
+    model = random_member(4)
+    grids = [np.random.default_rng(seed).normal(size=(3, 6)) for seed in range(3)]
+    heights_cm = np.array([150.0, 170.0, 185.0])
+    values, sds = zip(*(model.predict(rows, heights_cm) for rows in grids), strict=True)
+    mean_cm, sd_cm = predict_over_level_grids(model, grids, heights_cm)
+    np.testing.assert_allclose(mean_cm, np.mean(values, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(sd_cm, np.mean(sds, axis=0), rtol=1e-12)
+    one_cm, one_sd = predict_over_level_grids(model, grids[:1], heights_cm)
+    np.testing.assert_array_equal(one_cm, values[0])
+    np.testing.assert_array_equal(one_sd, sds[0])
+    with pytest.raises(ModelError, match="no level grids"):
+        predict_over_level_grids(model, [], heights_cm)
+
+
+def test_level_grid_data_picks_each_grid_and_names_a_missing_one(tmp_path: Path) -> None:
+    import json
+
+    data = two_bodies()
+    stored = [d for d in LEVEL_SHIFTS if d][::-1]  # any order, as the script's option gives
+    data["front_shifted"] = np.stack([data["front"] + d for d in stored], axis=1)
+    data["side_shifted"] = np.stack([data["side"] - d for d in stored], axis=1)
+    data["meta_json"] = np.array(json.dumps({"level_shifts": stored}))
+    grids = level_grid_data(data)
+    assert len(grids) == len(LEVEL_SHIFTS)
+    for shift, grid in zip(LEVEL_SHIFTS, grids, strict=True):
+        np.testing.assert_allclose(grid["front"], data["front"] + shift)
+        np.testing.assert_allclose(grid["side"], data["side"] - shift)
+        assert grid["height_cm"] is data["height_cm"]
+    data["meta_json"] = np.array(json.dumps({"level_shifts": stored[1:]}))
+    with pytest.raises(InputError, match="--level-shifts"):
+        level_grid_data(data)
 
 
 def reading(value_cm: float, plus_minus_cm: float) -> BodyMeasurement:

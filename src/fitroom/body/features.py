@@ -12,6 +12,7 @@ by the stated height.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,12 +130,31 @@ def _interpolate_x(y: float, upper: NDArray[np.float64], lower: NDArray[np.float
 
 
 def view_features(
-    view: str, region: PersonRegion, observation: PoseObservation, leak_check: bool = True
+    view: str,
+    region: PersonRegion,
+    observation: PoseObservation,
+    leak_check: bool = True,
+    level_shift: float = 0.0,
 ) -> ViewFeatures:
     """Widths (front) or depths (side) of the person at every level, over stature.
 
     ``leak_check`` (front view only, see ``LEAK_FRACTION``) is off only to remake scan
-    data the way it was made before the check existed.
+    data the way it was made before the check existed. ``level_shift`` (a fraction of
+    stature) moves every level, thigh levels included, up (positive) or down.
+    """
+    return shifted_view_features(view, region, observation, leak_check, (level_shift,))[0]
+
+
+def shifted_view_features(
+    view: str,
+    region: PersonRegion,
+    observation: PoseObservation,
+    leak_check: bool = True,
+    level_shifts: Sequence[float] = (0.0,),
+) -> list[ViewFeatures]:
+    """``view_features`` at each of ``level_shifts``, in that order.
+
+    The torso's edges (and the leak check on them) are found once for all the shifts.
     """
     mask = region.mask
     stature_px = float(region.height_px)
@@ -167,31 +187,6 @@ def view_features(
         window_rows=max(1, round(LEAK_WINDOW_FRACTION * stature_px)),
         limit_px=LEAK_FRACTION * stature_px,
     )
-
-    widths, rows, centres = [], [], []
-    for fraction in LEVEL_FRACTIONS:
-        y = floor_row - fraction * stature_px
-        row_index = int(np.clip(round(y), 0, mask.shape[0] - 1))
-        centre = centre_at(y)
-        if first_row <= row_index <= last_row and not np.isnan(left[row_index - first_row]):
-            width_px = float(right[row_index - first_row] - left[row_index - first_row])
-            widths.append(width_px / stature_px)
-        else:
-            run = run_containing(mask[row_index], centre)
-            widths.append(0.0 if run is None else (run[1] - run[0]) / stature_px)
-        rows.append(row_index)
-        centres.append(centre)
-    thighs = []
-    for hip, knee in (
-        (Landmark.left_hip, Landmark.left_knee),
-        (Landmark.right_hip, Landmark.right_knee),
-    ):
-        for fraction in THIGH_FRACTIONS:
-            y = floor_row - fraction * stature_px
-            row_index = int(np.clip(round(y), 0, mask.shape[0] - 1))
-            x = _interpolate_x(y, observation.point(hip), observation.point(knee))
-            run = run_containing(mask[row_index], x)
-            thighs.append(0.0 if run is None else (run[1] - run[0]) / stature_px)
     shoulder_width = float(
         np.linalg.norm(
             observation.point(Landmark.left_shoulder) - observation.point(Landmark.right_shoulder)
@@ -200,17 +195,45 @@ def view_features(
     hip_width = float(
         np.linalg.norm(observation.point(Landmark.left_hip) - observation.point(Landmark.right_hip))
     )
-    return ViewFeatures(
-        view=view,
-        stature_px=stature_px,
-        widths=np.array(widths, dtype=np.float64),
-        thigh_widths=np.array(thighs, dtype=np.float64),
-        shoulder_width=shoulder_width / stature_px,
-        hip_width=hip_width / stature_px,
-        level_rows=np.array(rows, dtype=np.int64),
-        centre_columns=np.array(centres, dtype=np.float64),
-        leak_rows=leaks,
-    )
+
+    def at_shift(level_shift: float) -> ViewFeatures:
+        widths, rows, centres = [], [], []
+        for fraction in LEVEL_FRACTIONS:
+            y = floor_row - (fraction + level_shift) * stature_px
+            row_index = int(np.clip(round(y), 0, mask.shape[0] - 1))
+            centre = centre_at(y)
+            if first_row <= row_index <= last_row and not np.isnan(left[row_index - first_row]):
+                width_px = float(right[row_index - first_row] - left[row_index - first_row])
+                widths.append(width_px / stature_px)
+            else:
+                run = run_containing(mask[row_index], centre)
+                widths.append(0.0 if run is None else (run[1] - run[0]) / stature_px)
+            rows.append(row_index)
+            centres.append(centre)
+        thighs = []
+        for hip, knee in (
+            (Landmark.left_hip, Landmark.left_knee),
+            (Landmark.right_hip, Landmark.right_knee),
+        ):
+            for fraction in THIGH_FRACTIONS:
+                y = floor_row - (fraction + level_shift) * stature_px
+                row_index = int(np.clip(round(y), 0, mask.shape[0] - 1))
+                x = _interpolate_x(y, observation.point(hip), observation.point(knee))
+                run = run_containing(mask[row_index], x)
+                thighs.append(0.0 if run is None else (run[1] - run[0]) / stature_px)
+        return ViewFeatures(
+            view=view,
+            stature_px=stature_px,
+            widths=np.array(widths, dtype=np.float64),
+            thigh_widths=np.array(thighs, dtype=np.float64),
+            shoulder_width=shoulder_width / stature_px,
+            hip_width=hip_width / stature_px,
+            level_rows=np.array(rows, dtype=np.int64),
+            centre_columns=np.array(centres, dtype=np.float64),
+            leak_rows=leaks,
+        )
+
+    return [at_shift(shift) for shift in level_shifts]
 
 
 def mirror_average(original: ViewFeatures, mirrored: ViewFeatures) -> ViewFeatures:

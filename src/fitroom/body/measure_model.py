@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,13 @@ OPTIONAL_INPUTS_HIDDEN: tuple[tuple[bool, bool], ...] = (
     (False, True),
     (True, True),
 )
+#: Level grids the scan reads each photo at (fractions of stature added to every level of
+#: ``fitroom.body.features``; 0 = the grid the models were trained on). The model runs on
+#: each grid and the answers are averaged (``predict_over_level_grids``): the levels are
+#: 2% of stature apart, and where the crotch or a bust falls between two of them
+#: changes one reading more than it changes the body. Chosen on validation bodies; see
+#: the README, step 4.
+LEVEL_SHIFTS: tuple[float, ...] = (-0.01, -0.005, 0.0, 0.005, 0.01)
 #: Arrays every scan-data ``.npz`` (``scripts/make_body_scan_data.py``) holds.
 SCAN_DATA_ARRAYS = (
     "front",
@@ -103,6 +111,31 @@ def read_scan_data(path: Path) -> dict[str, NDArray[Any]]:
             path=str(path),
         )
     return data
+
+
+def level_grid_data(data: dict[str, NDArray[Any]]) -> list[dict[str, NDArray[Any]]]:
+    """``data`` once per grid of ``LEVEL_SHIFTS``, its ``front`` and ``side`` features read
+    at that grid (the arrays ``front_shifted`` and ``side_shifted`` that
+    ``scripts/make_body_scan_data.py --level-shifts`` keeps; the 0 grid is ``front``
+    and ``side`` themselves)."""
+    meta = json.loads(str(data["meta_json"])) if "meta_json" in data else {}
+    stored = [round(float(d), 6) for d in meta.get("level_shifts", [])]
+    grids = []
+    for shift in LEVEL_SHIFTS:
+        if shift == 0.0:
+            grids.append(data)
+            continue
+        if round(shift, 6) not in stored or "front_shifted" not in data:
+            raise InputError(
+                f"the scan data lacks the features at level shift {shift:+g}; make it again "
+                f"with --level-shifts {' '.join(f'{d:g}' for d in LEVEL_SHIFTS if d)}",
+                level_shift=shift,
+            )
+        j = stored.index(round(shift, 6))
+        grids.append(
+            {**data, "front": data["front_shifted"][:, j], "side": data["side_shifted"][:, j]}
+        )
+    return grids
 
 
 def gate_passed(data: dict[str, NDArray[Any]], variant: str) -> NDArray[np.int64]:
@@ -280,6 +313,24 @@ def merge_members(members: list[MeasurementModel]) -> MeasurementModel:
 def shipped_model_dir() -> Path:
     """Folder of the shipped measurement models (one sub-folder per variant)."""
     return Path(__file__).resolve().parent.parent / "models_dir" / "body_measure"
+
+
+def predict_over_level_grids(
+    model: MeasurementModel,
+    inputs_by_grid: Sequence[NDArray[np.float64]],
+    height_cm: NDArray[np.float64] | float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The model on the same rows read at several level grids (``LEVEL_SHIFTS``): the
+    mean of the values and of the standard deviations (cm), rows x measurements.
+
+    For a body whose readings change smoothly with the levels the mean of symmetric
+    shifts is the centre grid's reading; where one grid lands on an edge (the crotch,
+    under the bust) its jump is diluted.
+    """
+    if not inputs_by_grid:
+        raise ModelError("no level grids to predict on")
+    values, sds = zip(*(model.predict(rows, height_cm) for rows in inputs_by_grid), strict=True)
+    return np.mean(values, axis=0), np.mean(sds, axis=0)
 
 
 @functools.cache

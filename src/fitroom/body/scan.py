@@ -11,7 +11,7 @@ anywhere; ``debug_dir`` (opt-in) writes drawings of what was measured.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,11 +24,17 @@ from fitroom.body.features import (
     ViewFeatures,
     mirror_average,
     run_containing,
-    view_features,
+    shifted_view_features,
 )
 from fitroom.body.loose_top import WARNING as LOOSE_TOP_WARNING
 from fitroom.body.loose_top import load_loose_top_detector
-from fitroom.body.measure_model import MEASUREMENTS, load_measurement_model, model_inputs
+from fitroom.body.measure_model import (
+    LEVEL_SHIFTS,
+    MEASUREMENTS,
+    load_measurement_model,
+    model_inputs,
+    predict_over_level_grids,
+)
 from fitroom.errors import InputError, PhotoRejected
 from fitroom.sizing.estimate import check_sex
 from fitroom.sizing.units import check_length_cm, check_weight_kg
@@ -65,6 +71,9 @@ class PhotoReading(NamedTuple):
     photo: Photo
     #: Degrees the photo was turned to stand the person upright (0: not turned).
     turned_deg: float
+    #: The features with every level moved by each of ``photo_features``'s
+    #: ``level_shifts`` (fractions of stature), in that order.
+    shifted_features: tuple[ViewFeatures, ...] = ()
 
 
 def photo_features(
@@ -73,6 +82,7 @@ def photo_features(
     mirror: bool = True,
     leak_check: bool = True,
     upright: bool = True,
+    level_shifts: Sequence[float] = (),
 ) -> PhotoReading:
     """Landmarks, the gate (raises ``PhotoRejected``) and the features of one view.
 
@@ -85,7 +95,9 @@ def photo_features(
     neither is turned upright; each is turned its own way otherwise). Only the photo
     itself is gated; should its mirror image fail the gate (a borderline photo),
     the photo's own features are used. ``leak_check``: see
-    ``fitroom.body.features.view_features``.
+    ``fitroom.body.features.view_features``. For each of ``level_shifts`` the features
+    are read again with every level moved by that fraction of stature (same mask and
+    landmarks, so no extra MediaPipe pass).
     """
     observation = estimator.observe(photo.rgb)
     region, report = check_photo(photo, observation)
@@ -103,20 +115,27 @@ def photo_features(
             else:
                 assert turned_observation is not None
                 photo, observation, turned_deg = turned, turned_observation, tilt_deg
-    features = view_features(photo.view, region, observation, leak_check)
+    shifts = (0.0, *level_shifts)
+    readings = shifted_view_features(photo.view, region, observation, leak_check, shifts)
     if mirror:
         flipped = Photo(rgb=np.ascontiguousarray(photo.rgb[:, ::-1]), view=photo.view)
         flipped_observation = estimator.observe(flipped.rgb)
         try:
             flipped_region, _ = check_photo(flipped, flipped_observation)
         except PhotoRejected:
-            return PhotoReading(observation, region, report, features, photo, turned_deg)
-        assert flipped_observation is not None
-        flipped_features = view_features(
-            photo.view, flipped_region, flipped_observation, leak_check
-        )
-        features = mirror_average(features, flipped_features)
-    return PhotoReading(observation, region, report, features, photo, turned_deg)
+            pass  # the photo's own features
+        else:
+            assert flipped_observation is not None
+            flipped_readings = shifted_view_features(
+                photo.view, flipped_region, flipped_observation, leak_check, shifts
+            )
+            readings = [
+                mirror_average(reading, flipped_reading)
+                for reading, flipped_reading in zip(readings, flipped_readings, strict=True)
+            ]
+    return PhotoReading(
+        observation, region, report, readings[0], photo, turned_deg, tuple(readings[1:])
+    )
 
 
 def answer_zones(
@@ -151,6 +170,12 @@ class ViewResult:
     features: ViewFeatures
     #: Degrees the photo was turned upright before measuring (0: it was level enough).
     turned_deg: float = 0.0
+    #: The features at every grid of the pipeline's ``level_shifts``, in that order.
+    grid_features: tuple[ViewFeatures, ...] = ()
+
+    def vectors(self) -> list[NDArray[np.float64]]:
+        """One feature vector per level grid (just ``features`` without grids)."""
+        return [f.vector() for f in self.grid_features] or [self.features.vector()]
 
 
 @dataclass(frozen=True)
@@ -242,16 +267,34 @@ class ScanPipeline:
     mirror_average: bool = True
     #: Turn a photo taken with the phone rolled upright first (``photo_features``).
     upright: bool = True
+    #: Level grids each photo is read at, the answers averaged (``fitroom.body.
+    #: measure_model.LEVEL_SHIFTS``); ``(0.0,)`` reads the training grid alone.
+    level_shifts: tuple[float, ...] = LEVEL_SHIFTS
 
     def pose(self) -> PoseEstimator:
         return self.estimator or pose_estimator()
 
     def _measure(
-        self, inputs: NDArray[np.float64], variant: str, height_cm: float
+        self,
+        views: Sequence[ViewResult],
+        height_cm: float,
+        weight_kg: float | None,
+        sex: str | None,
     ) -> dict[str, BodyMeasurement]:
-        """One row of model inputs -> every measurement with its +/- (cm)."""
+        """The views' features at every level grid -> each measurement with its +/- (cm).
+
+        One view: the front model; two: the front + side model.
+        """
+        variant = "front_side" if len(views) == 2 else "front"
         model = load_measurement_model(variant, self.models_dir)
-        values_cm, sd_cm = model.predict(inputs, height_cm)
+        side_vectors: list[NDArray[np.float64] | None] = (
+            list(views[1].vectors()) if len(views) == 2 else [None] * len(views[0].vectors())
+        )
+        rows = [
+            model_inputs(front, side, height_cm, weight_kg, sex)[None]
+            for front, side in zip(views[0].vectors(), side_vectors, strict=True)
+        ]
+        values_cm, sd_cm = predict_over_level_grids(model, rows, height_cm)
         return {
             name: BodyMeasurement(float(values_cm[0, i]), float(sd_cm[0, i]), "photo")
             for i, name in enumerate(MEASUREMENTS)
@@ -289,13 +332,20 @@ class ScanPipeline:
         # 3-5. Landmarks and mask, the gate, features, view by view.
         views: list[ViewResult] = []
         for photo in photos:
-            reading = photo_features(self.pose(), photo, self.mirror_average, upright=self.upright)
+            reading = photo_features(
+                self.pose(),
+                photo,
+                self.mirror_average,
+                upright=self.upright,
+                level_shifts=self.level_shifts,
+            )
             views.append(
                 ViewResult(
                     view=photo.view,
                     quality=reading.report,
                     features=reading.features,
                     turned_deg=reading.turned_deg,
+                    grid_features=reading.shifted_features,
                 )
             )
             if debug_dir is not None:
@@ -304,15 +354,14 @@ class ScanPipeline:
                 )
         # 6. The model.
         variant = "front_side" if len(views) == 2 else "front"
-        side_vector = views[1].features.vector() if len(views) == 2 else None
-        inputs = model_inputs(views[0].features.vector(), side_vector, height, weight, checked_sex)
-        measurements = self._measure(inputs, variant, height)
+        measurements = self._measure(views, height, weight, checked_sex)
         # 7. Warnings that change how far to trust the figures.
         warnings = []
         if variant == "front_side":
             # The front photo alone, as a cross-check of the two views.
-            front_row = model_inputs(views[0].features.vector(), None, height, weight, checked_sex)
-            warnings += views_disagree(measurements, self._measure(front_row, "front", height))
+            front_only = self._measure(views[:1], height, weight, checked_sex)
+            warnings += views_disagree(measurements, front_only)
+        side_vector = views[1].features.vector() if len(views) == 2 else None
         detector = load_loose_top_detector(variant, self.loose_top_dir)
         if detector is not None:
             plain_row = model_inputs(views[0].features.vector(), side_vector, height, None, None)
