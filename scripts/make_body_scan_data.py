@@ -147,6 +147,18 @@ def observe_view(
     return reading.features.vector(), shifted, "ok", reading.features.leak_rows
 
 
+def add_level_shifts_option(parser: argparse.ArgumentParser, arrays: str) -> None:
+    """``--level-shifts``: the level grids whose features are kept besides the 0 grid."""
+    parser.add_argument(
+        "--level-shifts",
+        type=float,
+        nargs="*",
+        default=[d for d in LEVEL_SHIFTS if d],
+        help="also keep the features with every level moved by these fractions of stature "
+        f"({arrays}; default: the scan's own grids, fitroom.body.measure_model.LEVEL_SHIFTS)",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bodies", type=int, default=3000)
@@ -165,15 +177,7 @@ def main() -> None:
         action="store_true",
         help="do not turn leaning renders upright (how the data before 2026-11-30 was made)",
     )
-    parser.add_argument(
-        "--level-shifts",
-        type=float,
-        nargs="*",
-        default=[d for d in LEVEL_SHIFTS if d],
-        help="also keep each view's features with every level moved by these fractions "
-        "of stature (arrays front_shifted, side_shifted: body x shift x feature; default: "
-        "the scan's own grids, fitroom.body.measure_model.LEVEL_SHIFTS)",
-    )
+    add_level_shifts_option(parser, "arrays front_shifted, side_shifted: body x shift x feature")
     args = parser.parse_args()
     shifts = tuple(args.level_shifts)
     rng = np.random.default_rng(args.seed)

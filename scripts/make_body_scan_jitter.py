@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fitroom.body.anny_model import BodyMesh, BodyParams, build_meshes, sample_body_params
 from fitroom.body.clothing import LooseTop, loose_top_prop, sample_loose_top
 from fitroom.body.copies import COPY_NAMES, PhotoCopy, altered_copies, rotated
-from fitroom.body.measure_model import LEVEL_SHIFTS, MEASUREMENTS
+from fitroom.body.measure_model import MEASUREMENTS
 from fitroom.body.mesh_measure import measure_mesh
 from fitroom.body.render import Prop, Scene, render_view, retake_scene, sample_scene
 from fitroom.body.scan import photo_features
@@ -59,6 +59,7 @@ from make_body_scan_data import (
     SIDE_STANCE_M,
     STANCE_M,
     TRAIN_ARMS_DEG,
+    add_level_shifts_option,
     hair_props,
 )
 
@@ -114,15 +115,7 @@ def main() -> None:
     parser.add_argument(
         "--no-upright", action="store_true", help="do not turn leaning photos upright"
     )
-    parser.add_argument(
-        "--level-shifts",
-        type=float,
-        nargs="*",
-        default=[d for d in LEVEL_SHIFTS if d],
-        help="also keep the features with every level moved by these fractions of stature "
-        "(array features_shifted: body x view x copy x shift x feature; default: the "
-        "scan's own grids, fitroom.body.measure_model.LEVEL_SHIFTS)",
-    )
+    add_level_shifts_option(parser, "array features_shifted: body x view x copy x shift x feature")
     args = parser.parse_args()
     shifts = tuple(args.level_shifts)
     if args.retakes == 1 or args.retakes < 0:

@@ -23,6 +23,13 @@ superres_app = typer.Typer(
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+EnsembleOpt = Annotated[
+    int,
+    typer.Option(
+        help="Self-ensemble passes (1, 2, 4 or 8): average that many flipped/turned runs; "
+        "sharper, that many times slower."
+    ),
+]
 
 
 @superres_app.callback()
@@ -184,13 +191,7 @@ def eval_command(
         BackendOpt.torch
     ),
     threads: Annotated[int, typer.Option(help="CPU threads.")] = 2,
-    ensemble: Annotated[
-        int,
-        typer.Option(
-            help="Self-ensemble passes (1, 2, 4 or 8): average that many flipped/turned "
-            "runs; sharper, that many times slower."
-        ),
-    ] = 1,
+    ensemble: EnsembleOpt = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Y-PSNR / Y-SSIM on DIR by the standard protocol (MATLAB-bicubic LR, scale px shaved)."""
@@ -266,13 +267,7 @@ def upscale_command(
     backend: Annotated[BackendOpt, typer.Option(help="Runtime.")] = BackendOpt.torch,
     threads: Annotated[int, typer.Option(help="CPU threads.")] = 2,
     tile: Annotated[int, typer.Option(help="Tile side in input px (bounds memory).")] = 256,
-    ensemble: Annotated[
-        int,
-        typer.Option(
-            help="Self-ensemble passes (1, 2, 4 or 8): average that many flipped/turned "
-            "runs; sharper, that many times slower."
-        ),
-    ] = 1,
+    ensemble: EnsembleOpt = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Upscale an image with super-resolution; alpha is kept (bicubic), tiles are seamless."""
