@@ -109,6 +109,78 @@ def test_members_with_other_standardisation_are_not_merged() -> None:
         merge_members([])
 
 
+def test_offsets_come_off_by_whether_the_weight_was_given(tmp_path: Path) -> None:
+    plain = random_member(5, inputs=8)
+    offset_ratio = np.array([np.linspace(0.01, 0.02, 8), np.linspace(-0.01, 0.0, 8)])
+    calibrated = dataclasses.replace(plain, offset_ratio=offset_ratio)
+    rows = np.random.default_rng(1).normal(size=(4, 8))
+    rows[:, -3] = [0.0, 1.0, 0.0, 1.0]  # WEIGHT_GIVEN_COLUMN: hidden, given, ...
+    heights_cm = np.array([150.0, 160.0, 170.0, 180.0])
+    before_cm, before_sd = plain.predict(rows, heights_cm)
+    after_cm, after_sd = calibrated.predict(rows, heights_cm)
+    expected = before_cm - offset_ratio[[0, 1, 0, 1]] * heights_cm[:, None]
+    np.testing.assert_allclose(after_cm, expected, rtol=1e-12)
+    np.testing.assert_array_equal(after_sd, before_sd)  # the spread is left alone
+    calibrated.save(tmp_path / "front")
+    reloaded = MeasurementModel.load(tmp_path / "front")
+    np.testing.assert_allclose(reloaded.offset_ratio, offset_ratio, rtol=1e-6)
+    # A model saved before offsets existed (no offset_ratio array) loads with none.
+    with np.load(tmp_path / "front" / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files if k != "offset_ratio"}
+    np.savez(tmp_path / "front" / "weights.npz", **arrays)
+    np.testing.assert_array_equal(MeasurementModel.load(tmp_path / "front").offset_ratio, 0.0)
+
+
+def test_calibration_script_zeroes_the_mean_error_on_its_bodies(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    views = 2
+    model = dataclasses.replace(random_member(6, inputs=views + 5), variant="front")
+    model.save(tmp_path / "models" / "front")
+    rng = np.random.default_rng(3)
+    bodies = 40
+    data = {
+        "front": rng.normal(size=(bodies, views)),
+        "side": rng.normal(size=(bodies, views)),
+        "ok_front": np.ones(bodies, bool),
+        "ok_front_side": np.zeros(bodies, bool),
+        "height_cm": rng.uniform(150, 190, bodies),
+        "weight_kg": rng.uniform(50, 100, bodies),
+        "sex": np.array(["male", "female"] * (bodies // 2)),
+        "targets_cm": rng.uniform(30, 110, (bodies, len(MEASUREMENTS))),
+    }
+    stored = [d for d in LEVEL_SHIFTS if d]
+    data["front_shifted"] = np.stack([data["front"] + d for d in stored], axis=1)
+    data["side_shifted"] = np.stack([data["side"] + d for d in stored], axis=1)
+    data["meta_json"] = np.array(json.dumps({"level_shifts": stored, "command": "made here"}))
+    np.savez(tmp_path / "calibration.npz", **data)
+    script = Path(__file__).resolve().parents[2] / "scripts" / "calibrate_body_measure.py"
+    command = [sys.executable, str(script), str(tmp_path / "calibration.npz")]
+    done = subprocess.run(
+        [*command, "--variants", "front", "--models-dir", str(tmp_path / "models")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    calibrated = MeasurementModel.load(tmp_path / "models" / "front")
+    assert calibrated.config["location_calibration"]["bodies"] == bodies
+    assert np.abs(calibrated.offset_ratio).min() > 0
+    read = read_scan_data(tmp_path / "calibration.npz")
+    grids = level_grid_data(read)
+    index = gate_passed(read, "front")
+    # With the weight (sex given or not, pooled), and without it: no mean error left.
+    for hidden in (((False, False), (False, True)), ((True, False), (True, True))):
+        per_grid = [scan_rows(g, index, "front", hidden=hidden) for g in grids]
+        values_cm, _ = predict_over_level_grids(
+            calibrated, [r for r, _, _ in per_grid], per_grid[0][2]
+        )
+        signed = (values_cm - per_grid[0][1]) / per_grid[0][2][:, None]
+        np.testing.assert_allclose(signed.mean(axis=0), 0.0, atol=1e-6)
+
+
 def test_level_grids_average_the_model_over_the_grids() -> None:
     model = random_member(4)
     grids = [np.random.default_rng(seed).normal(size=(3, 6)) for seed in range(3)]

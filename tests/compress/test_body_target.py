@@ -54,6 +54,7 @@ def realistic_rows(
 @pytest.mark.parametrize("variant", ["front", "front_side"])
 def test_torch_twin_equals_numpy_predict(variant: str) -> None:
     model = load_measurement_model(variant)
+    assert np.abs(model.offset_ratio).max() > 0  # the calibration offsets are covered too
     inputs, heights_cm = realistic_rows(model, 200, seed=1)
     values_cm, sd_cm = model.predict(inputs, heights_cm)
     assert 40 < np.median(values_cm) < 120  # plausible bodies, not extrapolation

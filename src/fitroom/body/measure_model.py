@@ -15,7 +15,7 @@ import dataclasses
 import functools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,10 @@ SCAN_DATA_ARRAYS = (
     "sex",
     "targets_cm",
 )
+
+
+#: Column of ``model_inputs`` that says whether the weight was given (1) or not (0).
+WEIGHT_GIVEN_COLUMN = -3
 
 
 def model_inputs(
@@ -183,6 +187,12 @@ class MeasurementModel:
     target_std: NDArray[np.float64]
     sd_scale: NDArray[np.float64]
     config: dict[str, Any]
+    #: Mean error of the values as a ratio of stature, measured on calibration bodies
+    #: and taken off every prediction: row 0 without the weight, row 1 with it
+    #: (``scripts/calibrate_body_measure.py``; zeros for a model never calibrated).
+    offset_ratio: NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros((2, len(MEASUREMENTS)))
+    )
 
     @property
     def input_size(self) -> int:
@@ -204,7 +214,9 @@ class MeasurementModel:
             if index < len(self.layers) - 1:
                 h = h * (1.0 / (1.0 + np.exp(-h)))  # SiLU
         count = len(MEASUREMENTS)
+        weight_given = (x[:, WEIGHT_GIVEN_COLUMN] > 0.5).astype(np.int64)
         mean_ratio = h[:, :count] * self.target_std + self.target_mean
+        mean_ratio = mean_ratio - self.offset_ratio[weight_given]
         sd_ratio = np.exp(h[:, count:]) * self.target_std * self.sd_scale
         heights = np.reshape(np.asarray(height_cm, dtype=np.float64), (-1, 1))
         return mean_ratio * heights, sd_ratio * heights
@@ -218,6 +230,7 @@ class MeasurementModel:
             "target_mean": self.target_mean,
             "target_std": self.target_std,
             "sd_scale": self.sd_scale,
+            "offset_ratio": self.offset_ratio,
         }
         for index, (weight, bias) in enumerate(self.layers):
             arrays[f"layer{index}_weight"] = weight
@@ -257,6 +270,7 @@ class MeasurementModel:
             target_std=arrays["target_std"],
             sd_scale=arrays["sd_scale"],
             config=config,
+            offset_ratio=arrays.get("offset_ratio", np.zeros((2, len(MEASUREMENTS)))),
         )
 
 

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F  # noqa: N812
 
+from fitroom.body.measure_model import WEIGHT_GIVEN_COLUMN
 from fitroom.compress.export import InputSpec
 from fitroom.compress.metrics import Feeds, Predictor
 from fitroom.compress.targets import CompressionTarget
@@ -64,6 +65,7 @@ class MeasurementNet(nn.Module):
     target_mean: Tensor
     target_std: Tensor
     sd_scale: Tensor
+    offset_ratio: Tensor
 
     def __init__(self, model: MeasurementModel) -> None:
         super().__init__()
@@ -77,6 +79,7 @@ class MeasurementNet(nn.Module):
         self.register_buffer("target_mean", tensor(model.target_mean))
         self.register_buffer("target_std", tensor(model.target_std))
         self.register_buffer("sd_scale", tensor(model.target_std * model.sd_scale))
+        self.register_buffer("offset_ratio", tensor(model.offset_ratio))
         layers = []
         for weight, bias in model.layers:  # numpy stores weight as inputs x outputs
             linear = nn.Linear(weight.shape[0], weight.shape[1])
@@ -95,6 +98,9 @@ class MeasurementNet(nn.Module):
                 h = F.silu(h)
         count = self.measurements
         mean_ratio = h[:, :count] * self.target_std + self.target_mean
+        weight_given = features[:, WEIGHT_GIVEN_COLUMN : WEIGHT_GIVEN_COLUMN + 1]
+        offset = self.offset_ratio[0] + weight_given * (self.offset_ratio[1] - self.offset_ratio[0])
+        mean_ratio = mean_ratio - offset
         sd_ratio = torch.exp(h[:, count:]) * self.sd_scale
         return torch.cat([mean_ratio * height_cm, sd_ratio * height_cm], dim=1)
 
