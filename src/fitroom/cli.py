@@ -146,6 +146,13 @@ def textures_cmd(
         int, typer.Option(help="Upscale product photos whose short side is under this.")
     ] = 768,
     force: Annotated[bool, typer.Option(help="Rebuild textures that exist.")] = False,
+    ensemble: Annotated[
+        int,
+        typer.Option(
+            help="Self-ensemble passes (1, 2, 4 or 8): sharper textures, that many times "
+            "slower (x2 Set5: +0.08 dB for 2, +0.16 dB for 8)."
+        ),
+    ] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Upscale small product photos x2 with super-resolution for the showroom's textures."""
@@ -157,7 +164,9 @@ def textures_cmd(
 
     def action() -> dict[str, int]:
         with db.session() as session:
-            report = build_textures(session, settings.resolved_media_dir, min_side_px, force)
+            report = build_textures(
+                session, settings.resolved_media_dir, min_side_px, force, ensemble
+            )
         return dict(report.__dict__)
 
     _emit(

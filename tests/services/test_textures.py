@@ -64,3 +64,19 @@ def test_small_photos_get_a_texture_and_the_api_names_it(
         assert client.get("/v1/products/large-tee").json()["texture"] is None
         listed = {p["product_id"]: p["texture"] for p in client.get("/v1/products").json()["items"]}
         assert listed["small-tee"] == "/media/products/small.sr.png"
+
+
+def test_textures_with_self_ensemble(settings: Settings, seeded_db: Database) -> None:
+    folder = settings.resolved_media_dir / "products"
+    folder.mkdir(parents=True, exist_ok=True)
+    pattern = np.random.default_rng(0).integers(0, 256, size=(12, 16, 3), dtype=np.uint8)
+    Image.fromarray(pattern).resize((64, 48), Image.BICUBIC).save(folder / "soft.png")
+    with seeded_db.session() as session:
+        catalog.put_product(session, _product("soft-tee", "/media/products/soft.png"))
+        build_textures(session, settings.resolved_media_dir, min_side_px=768)
+        texture = settings.resolved_media_dir / "products" / "soft.sr.png"
+        plain = np.asarray(Image.open(texture), dtype=int)
+        build_textures(session, settings.resolved_media_dir, 768, force=True, ensemble=4)
+        averaged = np.asarray(Image.open(texture), dtype=int)
+    assert plain.shape == averaged.shape == (96, 128, 3)
+    assert 0 < np.abs(plain - averaged).max() <= 16  # the same picture, averaged

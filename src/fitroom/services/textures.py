@@ -2,7 +2,9 @@
 
 ``build_textures`` upscales every product's first photo (served from the media dir)
 whose short side is under ``min_side_px``, x2 with the shipped FitSR (ONNX INT8, the
-fastest backend within 0.1 dB of FP32), and writes ``<stem>.sr.png`` beside it. The
+fastest backend within 0.1 dB of FP32; ``ensemble`` > 1 averages that many flipped or
+turned passes, sharper and slower, see ``fitroom.superres.infer.ensemble_predict``), and
+writes ``<stem>.sr.png`` beside it. The
 product API then names that file in ``texture``; the showroom uses it when it exists
 and the photo otherwise. Photos large enough are left alone (no invented detail).
 """
@@ -50,14 +52,18 @@ class TextureReport:
 
 
 def build_textures(
-    session: Session, media_dir: Path, min_side_px: int = 768, force: bool = False
+    session: Session,
+    media_dir: Path,
+    min_side_px: int = 768,
+    force: bool = False,
+    ensemble: int = 1,
 ) -> TextureReport:
     """Upscale x2 every local product photo whose short side is under ``min_side_px``."""
     from PIL import Image
 
     from fitroom.superres.infer import UpscalePipeline, decode_image, encode_image
 
-    pipeline = UpscalePipeline.from_shipped("fitsr", 2, "onnx-int8", threads=2)
+    pipeline = UpscalePipeline.from_shipped("fitsr", 2, "onnx-int8", threads=2, ensemble=ensemble)
     upscaled = sharp = not_local = 0
     for product in session.scalars(select(Product).order_by(Product.product_id)):
         images = list(product.images or [])
