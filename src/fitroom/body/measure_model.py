@@ -214,9 +214,10 @@ class MeasurementModel:
             if index < len(self.layers) - 1:
                 h = h * (1.0 / (1.0 + np.exp(-h)))  # SiLU
         count = len(MEASUREMENTS)
-        weight_given = (x[:, WEIGHT_GIVEN_COLUMN] > 0.5).astype(np.int64)
-        mean_ratio = h[:, :count] * self.target_std + self.target_mean
-        mean_ratio = mean_ratio - self.offset_ratio[weight_given]
+        # The flag is 0 or 1 in real rows; read linearly, as the ONNX twin does.
+        weight_given = x[:, WEIGHT_GIVEN_COLUMN : WEIGHT_GIVEN_COLUMN + 1]
+        offset = self.offset_ratio[0] + weight_given * (self.offset_ratio[1] - self.offset_ratio[0])
+        mean_ratio = h[:, :count] * self.target_std + self.target_mean - offset
         sd_ratio = np.exp(h[:, count:]) * self.target_std * self.sd_scale
         heights = np.reshape(np.asarray(height_cm, dtype=np.float64), (-1, 1))
         return mean_ratio * heights, sd_ratio * heights
