@@ -71,8 +71,14 @@ MAIN_GIRTHS = ("chest_cm", "waist_cm", "hip_cm")
 
 
 #: How the scan reads each photo: at every level grid of LEVEL_SHIFTS (what ships), or
-#: at the training grid alone (the baseline, measured in the same run).
-READINGS = {"grids": LEVEL_SHIFTS, "one grid": (0.0,)}
+#: at the training grid alone; and the accuracy baseline, the training grid alone
+#: without the calibration offsets (the models as shipped before 2026-11-30). Label ->
+#: (grids, offsets taken off).
+READINGS: dict[str, tuple[tuple[float, ...], bool]] = {
+    f"{len(LEVEL_SHIFTS)} grids": (LEVEL_SHIFTS, True),
+    "training grid only": ((0.0,), True),
+    "training grid, no offsets": ((0.0,), False),
+}
 
 
 def predict_rows(
@@ -109,9 +115,11 @@ def accuracy(test_path: Path) -> str:
     ]
     for variant, with_extras, reading in combinations:
         model = load_measurement_model(variant)
+        shifts, offsets = READINGS[reading]
+        if not offsets:
+            model = dataclasses.replace(model, offset_ratio=np.zeros_like(model.offset_ratio))
         index = gate_passed(data, variant)
         hidden = (False, False) if with_extras else (True, True)
-        shifts = READINGS[reading]
         mean, sd, truth_cm, _ = predict_rows(model, data, index, variant, hidden, shifts)
         errors = mean - truth_cm
         mae = np.abs(errors).mean(0)
@@ -125,7 +133,7 @@ def accuracy(test_path: Path) -> str:
             [
                 variant.replace("_", "+"),
                 "height, weight, sex" if with_extras else "height only",
-                f"{len(shifts)} grids" if reading == "grids" else "training grid only",
+                reading,
                 len(index),
                 *[f"{v:.2f}" for v in mae],
                 f"{100 * within.mean():.0f}%",
@@ -135,7 +143,7 @@ def accuracy(test_path: Path) -> str:
     header = [
         "photos",
         "also given",
-        "levels read at",
+        "read as",
         "bodies",
         *[m.removesuffix("_cm") for m in MEASUREMENTS],
         "within +/-1 sd",
@@ -149,8 +157,10 @@ def accuracy(test_path: Path) -> str:
         "hip at most 1.5 cm (front+side) / 2.5 cm (front only), the others at most 2 cm. "
         f"What ships reads each photo at {len(LEVEL_SHIFTS)} level grids "
         f"({', '.join(f'{100 * d:+g}%' for d in LEVEL_SHIFTS)} of stature) and averages the "
-        "model's answers (`fitroom.body.measure_model.LEVEL_SHIFTS`); the training grid "
-        "alone is the baseline, read from the same photos.",
+        "model's answers (`fitroom.body.measure_model.LEVEL_SHIFTS`), and takes off the "
+        "mean error measured on calibration bodies (`scripts/calibrate_body_measure.py`); "
+        "the training grid alone, with and without those offsets, is the baseline, read "
+        "from the same photos.",
         "",
         cross_check_lines(data),
         loose_top_line(data),
@@ -209,12 +219,20 @@ def cross_check_lines(data: dict[str, np.ndarray]) -> str:
             }
             flagged.update(disagreeing_girths(both, alone))
         bias = (both_cm - truth_cm).mean(axis=0)
+        uncalibrated = dataclasses.replace(
+            both_model, offset_ratio=np.zeros_like(both_model.offset_ratio)
+        )
+        raw_cm, _, _, _ = predict_rows(uncalibrated, data, index, "front_side", hidden)
+        raw_bias = (raw_cm - truth_cm).mean(axis=0)
         parts.append(
             f"- {label}: front+side bias (mean signed error) "
             + ", ".join(
                 f"{n.removesuffix('_cm')} {bias[c]:+.2f} cm"
                 for n, c in zip(CROSS_CHECKED, columns, strict=True)
             )
+            + " (without the calibration offsets "
+            + " / ".join(f"{raw_bias[c]:+.2f}" for c in columns)
+            + ")"
             + "; the views' cross-check flags "
             + ", ".join(
                 f"{n.removesuffix('_cm')} {100 * flagged[n] / len(index):.1f}%"
