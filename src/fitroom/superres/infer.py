@@ -243,9 +243,9 @@ def _output_kind(output_shape: tuple[int, ...], lr_hw: tuple[int, int], scale: i
 
 
 #: Geometric self-ensemble (EDSR+'s test-time trick): how many passes -> which dihedral
-#: transforms of the input. Code bits: 4 transposes, 1 flips left-right, 2 flips
-#: top-bottom (``fitroom.superres.train`` numbers its augmentations the same way). The 2-
-#: and 4-pass sets are the ones without a transpose, so a tile keeps its shape.
+#: transforms of the input. Code bits: 4 transposes (first), 1 flips left-right, 2 flips
+#: top-bottom. The 2- and 4-pass sets are the ones without a transpose, so a tile keeps
+#: its shape.
 ENSEMBLE_CODES: dict[int, tuple[int, ...]] = {
     1: (0,),
     2: (0, 3),
