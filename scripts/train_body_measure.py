@@ -10,8 +10,12 @@ Each body is a training row several times over: with and without weight, with an
 without sex, so one model serves every combination the API accepts. Bodies (not rows)
 are split into train and validation; the validation set chooses each network's epoch.
 ``--members N`` trains N networks with consecutive seeds and ships their average as one
-MLP. ``--calibration FILE`` (bodies drawn with ``--split test`` and a seed of their own)
-sets the standard deviations; without it the validation bodies do.
+MLP. ``--level-grids`` makes each body a row at every level grid the scan reads
+(``fitroom.body.measure_model.LEVEL_SHIFTS``; the files must keep them, see
+``make_body_scan_data.py --level-shifts``), so the network learns one answer wherever
+the levels fall on the body; the shipped models were trained without it.
+``--calibration FILE`` (bodies drawn with ``--split test`` and a seed of their own) sets
+the standard deviations; without it the validation bodies do.
 
 Run (the shipped models; the full command is in each ``config.json``):
 ``python scripts/train_body_measure.py var/body_scan/train2.npz
@@ -42,7 +46,9 @@ from fitroom.body.measure_model import (
     VARIANTS,
     MeasurementModel,
     gate_passed,
+    level_grid_data,
     merge_members,
+    predict_over_level_grids,
     read_scan_data,
     scan_rows,
     shipped_model_dir,
@@ -56,6 +62,24 @@ def build_rows(
     with and without weight, with and without sex: ``scan_rows``)."""
     inputs, targets_cm, heights = scan_rows(data, index, variant)
     return inputs, targets_cm / heights[:, None], heights
+
+
+def grid_data(data: dict[str, np.ndarray], level_grids: bool) -> list[dict[str, np.ndarray]]:
+    """``data`` once per level grid of the scan (``level_grid_data``), or just ``data``."""
+    return level_grid_data(data) if level_grids else [data]
+
+
+def predict_bodies(
+    model: MeasurementModel,
+    grids: list[dict[str, np.ndarray]],
+    index: np.ndarray,
+    variant: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values cm, sd cm, truth cm) of the bodies in ``index``, every input combination,
+    averaged over ``grids`` as the scan averages them."""
+    per_grid = [scan_rows(grid, index, variant) for grid in grids]
+    mean_cm, sd_cm = predict_over_level_grids(model, [r for r, _, _ in per_grid], per_grid[0][2])
+    return mean_cm, sd_cm, per_grid[0][1]
 
 
 class _Net(nn.Module):
@@ -83,7 +107,12 @@ def combine_scan_data(
     (one dict for one file, a list for several)."""
     metas = [json.loads(str(part["meta_json"])) for part in parts]
     keys = [k for k in parts[0] if k != "meta_json" and all(k in part for part in parts)]
+    shifts = [meta.get("level_shifts") for meta in metas]
+    if any(s != shifts[0] for s in shifts):  # grids kept differently: keep none
+        keys = [k for k in keys if k not in ("front_shifted", "side_shifted")]
     data = {k: np.concatenate([part[k] for part in parts]) for k in keys}
+    if "front_shifted" in data:
+        data["meta_json"] = np.array(json.dumps({"level_shifts": shifts[0]}))
     # Files made before --loose-top-share have no loose_top array: nobody wore one.
     data["loose_top"] = np.concatenate(
         [part.get("loose_top", np.zeros(len(part["height_cm"]), dtype=bool)) for part in parts]
@@ -162,18 +191,25 @@ def train_variant(
     noise: float = 0.0,
     members: int = 1,
     calibration: dict[str, np.ndarray] | None = None,
+    level_grids: bool = False,
 ) -> tuple[MeasurementModel, dict[str, Any]]:
     """Train ``members`` MLPs (seeds ``seed``, ``seed + 1``, ...) on one split of the
     bodies and merge them into one averaging MLP (``merge_members``). The validation
     bodies pick each member's epoch; the ``calibration`` bodies (else the validation
-    ones) calibrate the merged model's sds."""
+    ones) calibrate the merged model's sds. With ``level_grids`` every body is a row at
+    every level grid of the scan (``LEVEL_SHIFTS``), so the network learns the same
+    answer wherever the levels fall on the body, and validation and calibration average
+    the grids as the scan does."""
     rng = np.random.default_rng(seed)
     ok = gate_passed(data, variant)
     ok = ok[rng.permutation(ok.size)]
     n_val = max(50, ok.size // 8)
     val_index, train_index = ok[:n_val], ok[n_val:]
-    x_tr, y_tr, _ = build_rows(data, train_index, variant)
-    x_va, y_va, h_va = build_rows(data, val_index, variant)
+    grids = grid_data(data, level_grids)
+    train_rows = [build_rows(grid, train_index, variant) for grid in grids]
+    val_rows = [build_rows(grid, val_index, variant) for grid in grids]
+    x_tr, y_tr = (np.concatenate([r[i] for r in train_rows]) for i in (0, 1))
+    x_va, y_va = (np.concatenate([r[i] for r in val_rows]) for i in (0, 1))
     x_mean, x_std = x_tr.mean(0), x_tr.std(0) + 1e-6
     y_mean, y_std = y_tr.mean(0), y_tr.std(0) + 1e-9
     count = len(MEASUREMENTS)
@@ -200,8 +236,7 @@ def train_variant(
             )
         )
     model = merge_members(fitted)
-    mean_cm, sd_cm = model.predict(x_va, h_va)
-    truth_cm = y_va * h_va[:, None]
+    mean_cm, sd_cm, truth_cm = predict_bodies(model, grids, val_index, variant)
     mae = np.abs(mean_cm - truth_cm).mean(0)
     figures: dict[str, Any] = {
         name: round(float(v), 2) for name, v in zip(MEASUREMENTS, mae, strict=True)
@@ -213,8 +248,8 @@ def train_variant(
         # Shifted bodies (other poses, cameras, lights): their errors, not the in-range
         # validation's, set the +/-, so that it stays honest off the training range.
         index = gate_passed(calibration, variant)
-        x_ca, truth_cm, h_ca = scan_rows(calibration, index, variant)
-        mean_cm, sd_cm = model.predict(x_ca, h_ca)
+        calibration_grids = grid_data(calibration, level_grids)
+        mean_cm, sd_cm, truth_cm = predict_bodies(model, calibration_grids, index, variant)
         figures["calibration_bodies"] = int(index.size)
         figures["calibration_mae_cm"] = {
             name: round(float(v), 2)
@@ -250,11 +285,25 @@ def main() -> None:
         default=",".join(VARIANTS),
         help="comma-separated variants to train (run one process per variant in parallel)",
     )
+    parser.add_argument(
+        "--level-grids",
+        action="store_true",
+        help="train on every level grid of the scan (LEVEL_SHIFTS; the files must keep "
+        "them: make_body_scan_data.py --level-shifts), so the answer does not hang on "
+        "where the levels fall",
+    )
     parser.add_argument("--out", type=Path, default=shipped_model_dir())
     args = parser.parse_args()
     torch.set_num_threads(1)
     data, meta = combine_scan_data([read_scan_data(path) for path in args.data])
     calibration = None if args.calibration is None else read_scan_data(args.calibration)
+    if args.level_grids:
+        for name, part in (("the training files", data), ("--calibration", calibration)):
+            if part is not None and "front_shifted" not in part:
+                parser.error(
+                    f"--level-grids: {name} keep no level grids (or keep different ones); "
+                    "make them with scripts/make_body_scan_data.py --level-shifts"
+                )
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
@@ -272,6 +321,7 @@ def main() -> None:
             args.noise,
             args.members,
             calibration,
+            args.level_grids,
         )
         config = {
             "description": f"photo measurement model, {variant.replace('_', ' + ')} view(s)",
@@ -284,6 +334,7 @@ def main() -> None:
             "epochs": args.epochs,
             "seed": args.seed,
             "members": args.members,
+            "level_grids": args.level_grids,
             "data": meta,
             "calibration_data": None
             if calibration is None
