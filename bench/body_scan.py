@@ -60,8 +60,10 @@ from fitroom.body.measure_model import (
     load_measurement_model,
     model_inputs,
     predict_over_level_grids,
+    predict_scan_data,
     read_scan_data,
     scan_rows,
+    stored_grid_index,
 )
 from fitroom.body.scan import ScanPipeline
 from fitroom.errors import PhotoRejected
@@ -92,10 +94,7 @@ def predict_rows(
     """(values cm, sd cm, truth cm, heights cm) of the bodies in ``index``, the model run
     on each of ``shifts``'s level grids and averaged as the scan does."""
     grids = level_grid_data(data) if shifts != (0.0,) else [data]
-    per_grid = [scan_rows(g, index, variant, hidden=(hidden,)) for g in grids]
-    heights_cm = per_grid[0][2]
-    mean, sd = predict_over_level_grids(model, [rows for rows, _, _ in per_grid], heights_cm)
-    return mean, sd, per_grid[0][1], heights_cm
+    return predict_scan_data(model, grids, index, variant, hidden=(hidden,))
 
 
 def accuracy(test_path: Path) -> str:
@@ -378,14 +377,8 @@ def take_features(data: dict[str, np.ndarray], shift: float) -> np.ndarray:
     grid (``scripts/make_body_scan_jitter.py --level-shifts`` keeps the others)."""
     if shift == 0.0:
         return data["features"]
-    meta = json.loads(str(data["meta_json"]))
-    stored = [round(float(d), 6) for d in meta.get("level_shifts", [])]
-    if round(shift, 6) not in stored:
-        raise SystemExit(
-            f"{meta['command']} kept no features at level shift {shift:+g}; make the data "
-            "again (the script's default --level-shifts are the scan's)"
-        )
-    return data["features_shifted"][:, :, :, stored.index(round(shift, 6))]
+    j = stored_grid_index(data, shift, "features_shifted")
+    return data["features_shifted"][:, :, :, j]
 
 
 def girths_per_take(

@@ -33,9 +33,8 @@ from fitroom.body.measure_model import (
     gate_passed,
     level_grid_data,
     load_measurement_model,
-    predict_over_level_grids,
+    predict_scan_data,
     read_scan_data,
-    scan_rows,
     shipped_model_dir,
 )
 
@@ -53,9 +52,7 @@ def offsets(data: dict[str, np.ndarray], variant: str, models_dir: Path) -> tupl
     grids = level_grid_data(data)
     result = np.zeros((2, len(MEASUREMENTS)))
     for given, hidden in ROWS_BY_WEIGHT.items():
-        per_grid = [scan_rows(grid, index, variant, hidden=hidden) for grid in grids]
-        truth_cm, heights_cm = per_grid[0][1], per_grid[0][2]
-        values_cm, _ = predict_over_level_grids(model, [r for r, _, _ in per_grid], heights_cm)
+        values_cm, _, truth_cm, heights_cm = predict_scan_data(model, grids, index, variant, hidden)
         result[given] = ((values_cm - truth_cm) / heights_cm[:, None]).mean(axis=0)
     return result, len(index)
 

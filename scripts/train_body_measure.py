@@ -48,7 +48,7 @@ from fitroom.body.measure_model import (
     gate_passed,
     level_grid_data,
     merge_members,
-    predict_over_level_grids,
+    predict_scan_data,
     read_scan_data,
     scan_rows,
     shipped_model_dir,
@@ -67,19 +67,6 @@ def build_rows(
 def grid_data(data: dict[str, np.ndarray], level_grids: bool) -> list[dict[str, np.ndarray]]:
     """``data`` once per level grid of the scan (``level_grid_data``), or just ``data``."""
     return level_grid_data(data) if level_grids else [data]
-
-
-def predict_bodies(
-    model: MeasurementModel,
-    grids: list[dict[str, np.ndarray]],
-    index: np.ndarray,
-    variant: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(values cm, sd cm, truth cm) of the bodies in ``index``, every input combination,
-    averaged over ``grids`` as the scan averages them."""
-    per_grid = [scan_rows(grid, index, variant) for grid in grids]
-    mean_cm, sd_cm = predict_over_level_grids(model, [r for r, _, _ in per_grid], per_grid[0][2])
-    return mean_cm, sd_cm, per_grid[0][1]
 
 
 class _Net(nn.Module):
@@ -236,7 +223,7 @@ def train_variant(
             )
         )
     model = merge_members(fitted)
-    mean_cm, sd_cm, truth_cm = predict_bodies(model, grids, val_index, variant)
+    mean_cm, sd_cm, truth_cm, _ = predict_scan_data(model, grids, val_index, variant)
     mae = np.abs(mean_cm - truth_cm).mean(0)
     figures: dict[str, Any] = {
         name: round(float(v), 2) for name, v in zip(MEASUREMENTS, mae, strict=True)
@@ -249,7 +236,7 @@ def train_variant(
         # validation's, set the +/-, so that it stays honest off the training range.
         index = gate_passed(calibration, variant)
         calibration_grids = grid_data(calibration, level_grids)
-        mean_cm, sd_cm, truth_cm = predict_bodies(model, calibration_grids, index, variant)
+        mean_cm, sd_cm, truth_cm, _ = predict_scan_data(model, calibration_grids, index, variant)
         figures["calibration_bodies"] = int(index.size)
         figures["calibration_mae_cm"] = {
             name: round(float(v), 2)

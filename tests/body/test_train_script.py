@@ -47,10 +47,10 @@ def scan_file(path: Path, seed: int, bodies: int = 90, grids: bool = True) -> No
     np.savez(path, **data)
 
 
-def train(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def train(tmp_path: Path, *args: str, out: str = "out") -> subprocess.CompletedProcess[str]:
     command = [sys.executable, str(SCRIPT), *args, "--epochs", "3", "--hidden", "8"]
     return subprocess.run(
-        [*command, "--variants", "front", "--out", str(tmp_path / "out")],
+        [*command, "--variants", "front", "--out", str(tmp_path / out)],
         capture_output=True,
         text=True,
         check=False,
@@ -76,6 +76,15 @@ def test_training_on_every_level_grid(tmp_path: Path) -> None:
     row = model_inputs(np.full(VIEW_FEATURES, 0.2), None, 170.0, None, "female")
     values_cm, sd_cm = model.predict(row, 170.0)
     assert np.isfinite(values_cm).all() and (sd_cm > 0).all()
+    # The same files and seed without the grids train another network: the flag reads
+    # the shifted features (each grid reads the first feature a little off).
+    plain = train(tmp_path, str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), out="plain")
+    assert plain.returncode == 0, plain.stderr
+    other = MeasurementModel.load(tmp_path / "plain" / "front")
+    assert other.config["level_grids"] is False
+    # Symmetric shifts keep the mean of the first feature but widen its spread.
+    assert other.input_std[0] < model.input_std[0]
+    assert not np.allclose(other.predict(row, 170.0)[0], values_cm)
 
 
 def test_level_grids_need_files_that_keep_them(tmp_path: Path) -> None:

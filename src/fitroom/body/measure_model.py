@@ -51,7 +51,7 @@ OPTIONAL_INPUTS_HIDDEN: tuple[tuple[bool, bool], ...] = (
 #: each grid and the answers are averaged (``predict_over_level_grids``): the levels are
 #: 2% of stature apart, and where the crotch or a bust falls between two of them
 #: changes one reading more than it changes the body. Chosen on validation bodies; see
-#: the README, step 4.
+#: the README, "Body scan from photos", step 6.
 LEVEL_SHIFTS: tuple[float, ...] = (-0.01, -0.005, 0.0, 0.005, 0.01)
 #: Arrays every scan-data ``.npz`` (``scripts/make_body_scan_data.py``) holds.
 SCAN_DATA_ARRAYS = (
@@ -117,25 +117,32 @@ def read_scan_data(path: Path) -> dict[str, NDArray[Any]]:
     return data
 
 
+def stored_grid_index(data: dict[str, NDArray[Any]], shift: float, array: str) -> int:
+    """Where the features at level ``shift`` sit in ``data[array]``'s shift axis (the
+    order of ``--level-shifts``, recorded in ``meta_json``); a clear error when the data
+    scripts were not asked to keep that grid."""
+    meta = json.loads(str(data["meta_json"])) if "meta_json" in data else {}
+    stored = [round(float(d), 6) for d in meta.get("level_shifts", [])]
+    if round(shift, 6) not in stored or array not in data:
+        raise InputError(
+            f"the scan data lacks the features at level shift {shift:+g}; make it again "
+            f"with --level-shifts {' '.join(f'{d:g}' for d in LEVEL_SHIFTS if d)}",
+            level_shift=shift,
+        )
+    return stored.index(round(shift, 6))
+
+
 def level_grid_data(data: dict[str, NDArray[Any]]) -> list[dict[str, NDArray[Any]]]:
     """``data`` once per grid of ``LEVEL_SHIFTS``, its ``front`` and ``side`` features read
     at that grid (the arrays ``front_shifted`` and ``side_shifted`` that
     ``scripts/make_body_scan_data.py --level-shifts`` keeps; the 0 grid is ``front``
     and ``side`` themselves)."""
-    meta = json.loads(str(data["meta_json"])) if "meta_json" in data else {}
-    stored = [round(float(d), 6) for d in meta.get("level_shifts", [])]
     grids = []
     for shift in LEVEL_SHIFTS:
         if shift == 0.0:
             grids.append(data)
             continue
-        if round(shift, 6) not in stored or "front_shifted" not in data:
-            raise InputError(
-                f"the scan data lacks the features at level shift {shift:+g}; make it again "
-                f"with --level-shifts {' '.join(f'{d:g}' for d in LEVEL_SHIFTS if d)}",
-                level_shift=shift,
-            )
-        j = stored.index(round(shift, 6))
+        j = stored_grid_index(data, shift, "front_shifted")
         grids.append(
             {**data, "front": data["front_shifted"][:, j], "side": data["side_shifted"][:, j]}
         )
@@ -346,6 +353,24 @@ def predict_over_level_grids(
         raise ModelError("no level grids to predict on")
     values, sds = zip(*(model.predict(rows, height_cm) for rows in inputs_by_grid), strict=True)
     return np.mean(values, axis=0), np.mean(sds, axis=0)
+
+
+def predict_scan_data(
+    model: MeasurementModel,
+    grids: Sequence[dict[str, NDArray[Any]]],
+    index: NDArray[np.int64],
+    variant: str,
+    hidden: tuple[tuple[bool, bool], ...] = OPTIONAL_INPUTS_HIDDEN,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """(values cm, sd cm, truth cm, heights cm) of ``scan_rows(grid, index, variant,
+    hidden)``, the model run on each of ``grids`` (``level_grid_data``, or ``[data]``)
+    and averaged as the scan averages them."""
+    per_grid = [scan_rows(grid, index, variant, hidden=hidden) for grid in grids]
+    heights_cm = per_grid[0][2]
+    values_cm, sd_cm = predict_over_level_grids(
+        model, [rows for rows, _, _ in per_grid], heights_cm
+    )
+    return values_cm, sd_cm, per_grid[0][1], heights_cm
 
 
 @functools.cache

@@ -115,7 +115,8 @@ def photo_features(
             else:
                 assert turned_observation is not None
                 photo, observation, turned_deg = turned, turned_observation, tilt_deg
-    shifts = (0.0, *level_shifts)
+    # The 0 grid first, then each other shift once (LEVEL_SHIFTS holds 0 too).
+    shifts = (0.0, *dict.fromkeys(d for d in level_shifts if d != 0.0))
     readings = shifted_view_features(photo.view, region, observation, leak_check, shifts)
     if mirror:
         flipped = Photo(rgb=np.ascontiguousarray(photo.rgb[:, ::-1]), view=photo.view)
@@ -133,9 +134,9 @@ def photo_features(
                 mirror_average(reading, flipped_reading)
                 for reading, flipped_reading in zip(readings, flipped_readings, strict=True)
             ]
-    return PhotoReading(
-        observation, region, report, readings[0], photo, turned_deg, tuple(readings[1:])
-    )
+    by_shift = dict(zip(shifts, readings, strict=True))
+    shifted = tuple(by_shift[d] for d in level_shifts)  # -0.0 finds 0.0 too
+    return PhotoReading(observation, region, report, readings[0], photo, turned_deg, shifted)
 
 
 def answer_zones(
