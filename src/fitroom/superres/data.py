@@ -206,6 +206,11 @@ class PatchSampler:
         self.lr_patch_px = lr_patch_px
         self.rng = np.random.default_rng(seed)
 
+    @property
+    def image_count(self) -> int:
+        """Images large enough for one patch: the ones sampled."""
+        return len(self.pairs)
+
     def sample(self, batch_size: int) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """A batch as float32 N x 3 x h x w in [0, 1]: (lr, hr), flips and rotations applied."""
         crops = self.sample_crops(batch_size)

@@ -439,8 +439,7 @@ def train(
     )
     # Images under one patch at full size are skipped by both samplers; with 48 px
     # patches at x4 that was 51 of T91's 91 images, and every run got worse for it.
-    sampled = sampler.image_count if isinstance(sampler, TensorPatchSampler) else len(sampler.pairs)
-    too_small = len(train_pairs) - sampled
+    too_small = len(train_pairs) - sampler.image_count
     val_pairs = make_pairs(val_paths, config.scale)
 
     model = build_model(config.model, config.scale, **config.hyper_parameters)
