@@ -91,3 +91,28 @@ def test_train_notes_images_too_small_for_the_patch(tmp_path: Path) -> None:
     assert "note: 1 training image(s) are smaller than a 6 px patch at x2 (12 px)" in (
         result.output
     )
+
+
+def test_train_takes_image_sampling_and_a_self_ensemble_teacher(tmp_path: Path) -> None:
+    for seed in range(3):
+        smooth_image(tmp_path / f"img{seed}.png", seed)
+    base = ["train", "--data", str(tmp_path), "--scale", "2", "--model", "fitsr",
+            "--blocks", "1", "--features", "4", "--steps", "2", "--batch-size", "2",
+            "--patch", "6", "--holdout", "1"]  # fmt: skip
+    first = runner.invoke(superres_app, [*base, "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    teacher = ["--teacher", str(tmp_path / "a" / "model.pt"), "--teacher-blocks", "1",
+               "--teacher-features", "4"]  # fmt: skip
+    taught = runner.invoke(
+        superres_app,
+        [*base, *teacher, "--teacher-ensemble", "4", "--sample-by", "image",
+         "--out", str(tmp_path / "b")],
+    )  # fmt: skip
+    assert taught.exit_code == 0, taught.output
+    training = json.loads((tmp_path / "b" / "config.json").read_text())["training"]
+    assert (training["teacher_ensemble"], training["sample_by"]) == (4, "image")
+    refused = runner.invoke(
+        superres_app, [*base, *teacher, "--teacher-ensemble", "3", "--out", str(tmp_path / "c")]
+    )
+    assert refused.exit_code == 2
+    assert "self-ensemble takes 1, 2, 4, 8 passes; got 3" in refused.output

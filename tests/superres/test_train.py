@@ -154,6 +154,9 @@ def test_impossible_settings_are_refused(image_dir: Path, tmp_path: Path) -> Non
         "needs both": {"teacher_model": "fitsr"},
         "schedule_minutes must be positive": {"schedule_minutes": 0.0},
         "patch_sampler must be": {"patch_sampler": "gpu"},
+        "sample_by must be one of area, image": {"sample_by": "pixel"},
+        "self-ensemble takes 1, 2, 4, 8 passes; got 3": {"teacher_ensemble": 3},
+        "teacher_ensemble needs a teacher": {"teacher_ensemble": 8},
     }
     if not torch.cuda.is_available():
         cases["no CUDA GPU"] = {"device": "cuda"}
@@ -262,3 +265,89 @@ def test_images_smaller_than_a_patch_are_counted_and_reported(
     assert result.images_too_small == 1
     saved = json.loads(result.config_path.read_text())["training"]
     assert saved["images_too_small_for_patch"] == 1
+
+
+@pytest.mark.parametrize("sample_by", ["area", "image"])
+def test_both_samplers_draw_images_by_area_or_equally(sample_by: str) -> None:
+    from fitroom.superres.data import ImagePair, PatchSampler, bicubic_degrade
+    from fitroom.superres.train import TensorPatchSampler
+
+    rng = np.random.default_rng(5)
+    pairs = []
+    for name, (h, w) in {"big": (48, 80), "small": (16, 20)}.items():  # LR areas 960 : 80
+        hr = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+        pairs.append(ImagePair(name, hr, bicubic_degrade(hr, 2)))
+    want_small = 0.5 if sample_by == "image" else 80 / 1040
+    tensor = TensorPatchSampler(pairs, 2, 6, 0, torch.device("cpu"), sample_by)
+    images, _, _ = tensor.sample_indices(4000)
+    assert images.double().mean().item() == pytest.approx(want_small, abs=0.03)
+    numpy_sampler = PatchSampler(pairs, 2, 6, 0, sample_by)
+    crops = numpy_sampler.sample_crops(2000)
+    small_share = np.mean(
+        [crop.shape == (6, 6, 3) and _inside(crop, pairs[1].lr) for crop in crops.lr]
+    )
+    assert small_share == pytest.approx(want_small, abs=0.04)
+
+
+def _inside(crop: np.ndarray, image: np.ndarray) -> bool:
+    """Whether ``crop`` is a window of ``image`` (random images: no false matches)."""
+    h, w = crop.shape[:2]
+    windows = np.lib.stride_tricks.sliding_window_view(image, (h, w, 3))[:, :, 0]
+    return bool((windows == crop).all(axis=(2, 3, 4)).any())
+
+
+class _Lopsided(torch.nn.Module):
+    """x2 'upscaler' that is not flip-invariant: an asymmetric conv, then a pixel shuffle."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(1)
+        self.conv = torch.nn.Conv2d(3, 12, 3, padding=1)
+        self.shuffle = torch.nn.PixelShuffle(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.shuffle(self.conv(x))
+        return out
+
+
+def test_teacher_self_ensemble_is_the_mean_over_flips_and_turns() -> None:
+    from fitroom.superres.train import dihedral_mean
+
+    model = _Lopsided().eval()
+    batch = torch.rand(2, 3, 6, 6, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.equal(dihedral_mean(model, batch, 1), model(batch))
+        outs = []
+        for transpose in (False, True):
+            x = batch.transpose(2, 3) if transpose else batch
+            for turns in range(4):  # rot90 k times, undone by -k: an independent route
+                y = model(torch.rot90(x, turns, dims=(2, 3)))
+                y = torch.rot90(y, -turns, dims=(2, 3))
+                outs.append(y.transpose(2, 3) if transpose else y)
+        want = torch.stack(outs).mean(0)
+        torch.testing.assert_close(dihedral_mean(model, batch, 8), want, rtol=0, atol=1e-6)
+        assert not torch.allclose(want, model(batch), atol=1e-3)  # the test can fail
+        flips = [model(batch)]
+        flips += [model(batch.flip(d)).flip(d) for d in ([3], [2], [2, 3])]
+        torch.testing.assert_close(
+            dihedral_mean(model, batch, 4), torch.stack(flips).mean(0), rtol=0, atol=1e-6
+        )
+        half = (model(batch) + model(batch.flip([2, 3])).flip([2, 3])) / 2
+        torch.testing.assert_close(dihedral_mean(model, batch, 2), half, rtol=0, atol=1e-6)
+
+
+def test_a_run_taught_by_its_own_self_ensemble_records_how(image_dir: Path, tmp_path: Path) -> None:
+    """Unlike a plain copy of itself, the self-ensemble teacher moves the weights."""
+    import json
+
+    start = train(config(image_dir, tmp_path / "start", steps=3))
+    cfg = config(image_dir, tmp_path / "taught", steps=4)
+    cfg.init_from = str(start.weights_path)
+    cfg.teacher_model, cfg.teacher_from = "fitsr", str(start.weights_path)
+    cfg.teacher_hyper_parameters = {"blocks": 1, "features": 4}
+    cfg.teacher_weight, cfg.teacher_ensemble, cfg.sample_by = 1.0, 8, "image"
+    result = train(cfg)
+    taught, before = weights(result.weights_path), weights(start.weights_path)
+    assert not all(torch.equal(before[k], taught[k]) for k in before)
+    training = json.loads(result.config_path.read_text())["training"]
+    assert (training["teacher_ensemble"], training["sample_by"]) == (8, "image")

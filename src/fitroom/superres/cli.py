@@ -95,6 +95,20 @@ def train_command(
             "or auto (tensor on a GPU)."
         ),
     ] = "auto",
+    sample_by: Annotated[
+        str,
+        typer.Option(
+            help="Draw training images by area (every pixel equally likely) or by image "
+            "(each image equally often)."
+        ),
+    ] = "area",
+    teacher_ensemble: Annotated[
+        int,
+        typer.Option(
+            help="Average the teacher over 1, 2, 4 or 8 flipped/turned copies of each batch "
+            "(its self-ensemble)."
+        ),
+    ] = 1,
 ) -> None:
     """Train a model on random patches (flips, rotations); writes OUT/model.pt + config."""
     from fitroom.superres.train import TrainConfig, TrainProgress, train
@@ -134,6 +148,8 @@ def train_command(
         teacher_from=str(teacher) if teacher else None,
         teacher_weight=teacher_weight,
         patch_sampler=patch_sampler,
+        sample_by=sample_by,
+        teacher_ensemble=teacher_ensemble,
     )
     interactive = sys.stderr.isatty()
     last_val: list[float] = []
