@@ -6,11 +6,13 @@ BT.601 with ``scale`` border pixels shaved), mean over the five Set5 images, for
 bicubic and each shipped model on every backend (torch FP32, ONNX Runtime FP32, ONNX
 Runtime static QDQ INT8), and FitSR with geometric self-ensemble (2, 4 and 8 flipped or
 turned passes averaged, ``fitroom.superres.infer.ensemble_predict``) on torch FP32 and
-INT8. Speed: a 256 x 256 RGB crop (centre of Set5 img_001)
-upscaled x4 by the whole pipeline (one tile; decode/encode excluded), 3 warm-up runs
-then ``--runs`` timed runs per backend and thread count; median and p90. The
-bicubic baseline is timed in the same run; the self-ensemble pipelines are timed on the
-largest thread count. Nothing else should run on the machine.
+INT8. The same protocol on store product photos, the images fitroom upscales: the 28
+VITON-HD in-shop garment photos and the 100 H&M catalogue photos of ``FITROOM_DATA_DIR``
+(never trained on; skipped with a note where absent). Speed: a 256 x 256 RGB crop
+(centre of Set5 img_001) upscaled x4 by the whole pipeline (one tile; decode/encode
+excluded), 3 warm-up runs then ``--runs`` timed runs per backend and thread count;
+median and p90. The bicubic baseline is timed in the same run; the self-ensemble
+pipelines are timed on the largest thread count. Nothing else should run on the machine.
 
 Run: ``.venv/bin/python bench/superres_quality_speed.py [--runs 30] [--threads 1 2]``
 """
@@ -92,11 +94,53 @@ def ensemble_quality(
     ], scores
 
 
+#: Product-photo folders under the data dir: (label, path).
+PRODUCT_SETS = (
+    ("VITON-HD garments", Path("tryon") / "garment"),
+    ("H&M catalogue", Path("catalog") / "hm_sample" / "images"),
+)
+
+
+def product_quality() -> list[str]:
+    """Y-PSNR of bicubic and FitSR (FP32, INT8) on store product photos, per set."""
+    sets = [(label, data_dir() / rel) for label, rel in PRODUCT_SETS]
+    missing = [str(path) for _, path in sets if not path.is_dir()]
+    if missing:
+        return ["## Product photos", "", f"Skipped: {', '.join(missing)} not found.", ""]
+    rows: list[list[object]] = []
+    for scale in shipped_scales("fitsr"):
+        pairs = {label: make_pairs(list_images(path), scale) for label, path in sets}
+        bicubic_db: dict[str, float] = {}
+        for name, backend in (("bicubic", "torch"), ("fitsr", "torch"), ("fitsr", "onnx-int8")):
+            pipeline = UpscalePipeline.from_shipped(name, scale, backend, threads=2)
+            row: list[object] = [f"x{scale}", name, backend]
+            for label, _ in sets:
+                result = evaluate(lambda lr, p=pipeline: p(lr).pixels, pairs[label], scale, name)
+                bicubic_db.setdefault(label, result.psnr_db)
+                row += [f"{result.psnr_db:.2f}", f"{result.psnr_db - bicubic_db[label]:+.2f}"]
+            rows.append(row)
+            print(rows[-1], flush=True)
+    header = ["scale", "model", "backend"]
+    for label, path in sets:
+        header += [f"{label} ({len(list_images(path))}) dB", "vs bicubic"]
+    return [
+        "## Product photos",
+        "",
+        markdown_table(header, rows),
+        "",
+        "Same protocol as Set5 (the photo as ground truth, bicubic-degraded input, Y-PSNR "
+        "with the border shaved), mean over each set. The H&M photos are JPEGs whose "
+        "compression blocks are part of the ground truth.",
+        "",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-products", action="store_true", help="no product-photo rows")
     args = parser.parse_args()
 
     set5 = data_dir() / "superres" / "Set5"
@@ -169,6 +213,8 @@ def main() -> None:
         ]
         ensemble_lines, ensemble_db = ensemble_quality(set5, fp32_db)
         lines += ensemble_lines
+        if not args.skip_products:
+            lines += product_quality()
 
     image = make_pairs(list_images(set5)[:1], 4)[0].hr
     top, left = (image.shape[0] - 256) // 2, (image.shape[1] - 256) // 2
