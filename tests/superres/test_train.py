@@ -129,16 +129,22 @@ def test_a_time_budget_stops_the_run(image_dir: Path, tmp_path: Path) -> None:
     assert not result.stopped_by_deadline
 
 
-def test_distilling_from_a_copy_of_itself_changes_nothing(image_dir: Path, tmp_path: Path) -> None:
-    """With the whole loss on a teacher equal to the student, every gradient is zero."""
+def taught_by_itself(image_dir: Path, tmp_path: Path) -> tuple[Path, TrainConfig]:
+    """A short run's weights, and a run starting from them with them as its only teacher."""
     start = train(config(image_dir, tmp_path / "start", steps=3))
     cfg = config(image_dir, tmp_path / "taught", steps=4)
     cfg.init_from = str(start.weights_path)
     cfg.teacher_model, cfg.teacher_from = "fitsr", str(start.weights_path)
     cfg.teacher_hyper_parameters = {"blocks": 1, "features": 4}
     cfg.teacher_weight = 1.0
+    return start.weights_path, cfg
+
+
+def test_distilling_from_a_copy_of_itself_changes_nothing(image_dir: Path, tmp_path: Path) -> None:
+    """With the whole loss on a teacher equal to the student, every gradient is zero."""
+    start_path, cfg = taught_by_itself(image_dir, tmp_path)
     taught = weights(train(cfg).weights_path)
-    before = weights(start.weights_path)
+    before = weights(start_path)
     assert all(torch.equal(before[k], taught[k]) for k in before)
 
     cfg.out_dir, cfg.teacher_weight = str(tmp_path / "half"), 0.5  # the truth still pulls
@@ -340,14 +346,10 @@ def test_a_run_taught_by_its_own_self_ensemble_records_how(image_dir: Path, tmp_
     """Unlike a plain copy of itself, the self-ensemble teacher moves the weights."""
     import json
 
-    start = train(config(image_dir, tmp_path / "start", steps=3))
-    cfg = config(image_dir, tmp_path / "taught", steps=4)
-    cfg.init_from = str(start.weights_path)
-    cfg.teacher_model, cfg.teacher_from = "fitsr", str(start.weights_path)
-    cfg.teacher_hyper_parameters = {"blocks": 1, "features": 4}
-    cfg.teacher_weight, cfg.teacher_ensemble, cfg.sample_by = 1.0, 8, "image"
+    start_path, cfg = taught_by_itself(image_dir, tmp_path)
+    cfg.teacher_ensemble, cfg.sample_by = 8, "image"
     result = train(cfg)
-    taught, before = weights(result.weights_path), weights(start.weights_path)
+    taught, before = weights(result.weights_path), weights(start_path)
     assert not all(torch.equal(before[k], taught[k]) for k in before)
     training = json.loads(result.config_path.read_text())["training"]
     assert (training["teacher_ensemble"], training["sample_by"]) == (8, "image")
