@@ -71,7 +71,7 @@ ROUNDS: dict[str, dict[str, list[str]]] = {
         "grown12": ["--patch", "32", "--batch-size", "64", "--lr", "0.0002", "--blocks", "12"],
         "long_p24": ["--patch", "24", "--batch-size", "128", "--lr", "0.0002"],
     },
-    # Fourth round: the shipped net taught its own 8-pass self-ensemble (31.69 dB on
+    # Fourth round: the stage-3 net taught its own 8-pass self-ensemble (31.69 dB on
     # Set5 against 31.44 for one pass), and/or drawing T91's close-ups as often as
     # BSD200's scenes (by image rather than by area); ``plain`` is the control.
     "self_ensemble": {
