@@ -191,13 +191,18 @@ class PatchCrops:
 SAMPLE_BY = ("area", "image")
 
 
-def image_probabilities(lr_sizes: NDArray[np.int64], sample_by: str) -> NDArray[np.float64]:
-    """Each image's chance of giving a patch, from its LR (height, width) rows."""
+def check_sample_by(sample_by: str) -> None:
+    """Refuse a way of drawing images other than those of :data:`SAMPLE_BY`."""
     if sample_by not in SAMPLE_BY:
         raise InputError(
             f"sample_by must be one of {', '.join(SAMPLE_BY)}; got {sample_by!r}",
             field="sample_by",
         )
+
+
+def image_probabilities(lr_sizes: NDArray[np.int64], sample_by: str) -> NDArray[np.float64]:
+    """Each image's chance of giving a patch, from its LR (height, width) rows."""
+    check_sample_by(sample_by)
     weights = (
         lr_sizes[:, 0].astype(np.float64) * lr_sizes[:, 1]
         if sample_by == "area"
@@ -205,6 +210,22 @@ def image_probabilities(lr_sizes: NDArray[np.int64], sample_by: str) -> NDArray[
     )
     probabilities: NDArray[np.float64] = weights / weights.sum()
     return probabilities
+
+
+def sampled_pairs(
+    pairs: list[ImagePair], scale: int, lr_patch_px: int, sample_by: str
+) -> tuple[list[ImagePair], NDArray[np.int64], NDArray[np.float64]]:
+    """The pairs a patch sampler draws from (those at least one patch big at full
+    size), their LR (height, width) rows and each one's chance of being drawn; shared
+    by the numpy sampler and the trainer's on-device one."""
+    hr_patch = lr_patch_px * scale
+    kept = [p for p in pairs if min(p.hr.shape[:2]) >= hr_patch]
+    if not kept:
+        raise InputError(
+            f"no training image is at least {hr_patch} px on its short side; use a smaller --patch"
+        )
+    lr_sizes = np.array([p.lr.shape[:2] for p in kept], dtype=np.int64)
+    return kept, lr_sizes, image_probabilities(lr_sizes, sample_by)
 
 
 class PatchSampler:
@@ -224,15 +245,7 @@ class PatchSampler:
         seed: int,
         sample_by: str = "area",
     ) -> None:
-        hr_patch = lr_patch_px * scale
-        self.pairs = [p for p in pairs if min(p.hr.shape[:2]) >= hr_patch]
-        if not self.pairs:
-            raise InputError(
-                f"no training image is at least {hr_patch} px on its short side; "
-                "use a smaller --patch"
-            )
-        sizes = np.array([p.lr.shape[:2] for p in self.pairs], dtype=np.int64)
-        self.probabilities = image_probabilities(sizes, sample_by)
+        self.pairs, _, self.probabilities = sampled_pairs(pairs, scale, lr_patch_px, sample_by)
         self.scale = scale
         self.lr_patch_px = lr_patch_px
         self.rng = np.random.default_rng(seed)

@@ -129,9 +129,9 @@ def export_onnx_forms(
     dB vs FP32 quantized, -0.046 dB kept FP32; about 3 ms more at one thread, measured
     on a shared CPU). So do its last two convolutions (``body_tail`` and ``tail``, with
     the adds they feed): quantized, they cost 0.22 dB on product photos (x4, VITON-HD
-    garments and H&M) though only 0.05 on Set5; kept FP32, 0.09 and 0.02, for about
-    10 ms more per 256 x 256 tile on two AVX2 threads. Keeping only ``tail`` or only
-    the long-skip add recovered almost nothing.
+    garments and H&M) though only 0.05 on Set5; kept FP32, 0.09 and 0.02, for 2-20 ms
+    more per 256 x 256 tile on an AVX2 CPU (the SR bench on 2 and 1 threads). Keeping
+    only ``tail`` or only the long-skip add recovered almost nothing.
     """
     from fitroom.compress.export import InputSpec, check_equivalence, export_onnx
     from fitroom.compress.quantize import QuantizationMode, nodes_reading, quantize_onnx
@@ -150,8 +150,13 @@ def export_onnx_forms(
             out_dir / "model.int8.onnx",
             calibration=feeds,
             mode=QuantizationMode.static,
-            keep_float=nodes_reading(fp32, "bicubic.kernels")
-            + nodes_reading(fp32, "tail.weight"),  # body_tail and tail
+            # The skip, then body_tail and tail ("tail.weight" ends both); the output
+            # add joins the skip and tail, so it is named twice: keep one of each.
+            keep_float=list(
+                dict.fromkeys(
+                    nodes_reading(fp32, "bicubic.kernels") + nodes_reading(fp32, "tail.weight")
+                )
+            ),
             # Always 7-bit weights: the file ships, and full 8-bit weights saturate on
             # x86 CPUs without VNNI (Set5, AVX2-only machine: x4 -0.26 dB, x2 -0.38 dB
             # vs FP32; 7-bit: -0.036 and -0.050 dB).
