@@ -18,7 +18,8 @@ The default 0 leaves every earlier command's output unchanged.
 
 Run: ``python scripts/make_body_scan_data.py --bodies 2000 --seed 3 --out var/body_scan/train2.npz``
 
-Each view's features are averaged with those of its mirror image and the front view's
+Each view's features are averaged with those of its mirror image (the narrower reading
+where the two disagree at a front torso level) and the front view's
 torso edges pass the mask-leak check, as the scan does
 (``fitroom.body.scan.photo_features``), and a render whose body axis leans more than
 1.5 degrees is turned upright first (``fitroom.vision.upright``; few renders lean that
@@ -39,12 +40,19 @@ val_shifted_s5.npz``, legacy). With today's features (upright): the test set ``-
 480 --seed 6 --split test --loose-top-share 1.0`` (``var/body_scan/test_loose.npz``)
 and the bodies that chose the leak threshold and the models since (39,600 and 45,600
 bodies), ``--bodies 240 --split test --loose-top-share 0.5`` with seeds 7 and 8.
+
+Long runs can stop and go on: every ``--checkpoint-minutes`` (and when
+``--stop-after-minutes`` is reached) the bodies so far and the random generator's state
+are saved next to ``--out`` (``OUT.partial.pkl``); the same command run again goes on
+from there and gives the same file as one uninterrupted run. A partial file made with
+other settings is refused, not mixed in.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import shlex
 import sys
 import time
@@ -178,6 +186,19 @@ def main() -> None:
         help="do not turn leaning renders upright (how the data before 2026-11-30 was made)",
     )
     add_level_shifts_option(parser, "arrays front_shifted, side_shifted: body x shift x feature")
+    parser.add_argument(
+        "--checkpoint-minutes",
+        type=float,
+        default=5.0,
+        help="save the bodies so far to OUT.partial.pkl this often (default 5)",
+    )
+    parser.add_argument(
+        "--stop-after-minutes",
+        type=float,
+        default=None,
+        help="save and stop after the first batch past this many minutes; run the same "
+        "command again to go on",
+    )
     args = parser.parse_args()
     shifts = tuple(args.level_shifts)
     rng = np.random.default_rng(args.seed)
@@ -191,7 +212,43 @@ def main() -> None:
     outcomes: Counter[str] = Counter()
     feature_size = 0
     params = sample_body_params(rng, args.bodies)
-    for start in range(0, args.bodies, BATCH):
+    partial = Path(f"{args.out}.partial.pkl")
+    settings = {
+        key: getattr(args, key)
+        for key in ("bodies", "seed", "split", "loose_top_share", "legacy_features", "no_upright")
+    } | {"level_shifts": list(shifts)}
+    first, minutes_before = 0, 0.0
+    if partial.is_file():
+        with partial.open("rb") as file:  # this script's own file (see the docstring)
+            saved = pickle.load(file)
+        if saved["settings"] != settings:
+            sys.exit(
+                f"{partial} holds bodies made with other settings ({saved['settings']}); "
+                "run the command that made it, or delete it to start again"
+            )
+        rows, outcomes, feature_size = saved["rows"], saved["outcomes"], saved["feature_size"]
+        rng.bit_generator.state = saved["rng_state"]
+        first, minutes_before = saved["next_body"], saved["minutes"]
+        print(f"going on from {partial}: {first}/{args.bodies} bodies done", flush=True)
+    last_saved = time.perf_counter()
+
+    def save_partial(next_body: int) -> None:
+        state = {
+            "settings": settings,
+            "rows": rows,
+            "outcomes": outcomes,
+            "feature_size": feature_size,
+            "rng_state": rng.bit_generator.state,
+            "next_body": next_body,
+            "minutes": minutes_before + (time.perf_counter() - started) / 60,
+        }
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        scratch = partial.with_suffix(".tmp")
+        with scratch.open("wb") as file:
+            pickle.dump(state, file)
+        scratch.replace(partial)  # a stop mid-write leaves the previous partial whole
+
+    for start in range(first, args.bodies, BATCH):
         batch = params[start : start + BATCH]
         if args.split == "train":
             arms = float(rng.uniform(*TRAIN_ARMS_DEG))
@@ -244,8 +301,22 @@ def main() -> None:
             rows["arm_deg"].append(arms)
             rows["loose_top"].append(loose is not None)
         done = min(start + BATCH, args.bodies)
-        rate = done / (time.perf_counter() - started)
+        rate = (done - first) / (time.perf_counter() - started)
         print(f"{done}/{args.bodies} bodies, {rate:.2f}/s, {dict(outcomes)}", flush=True)
+        minutes = (time.perf_counter() - started) / 60
+        if done < args.bodies and (
+            args.stop_after_minutes is not None and minutes >= args.stop_after_minutes
+        ):
+            save_partial(done)
+            print(
+                f"stopped at {done}/{args.bodies} bodies; saved in {partial}: run the "
+                "same command again to go on",
+                flush=True,
+            )
+            return
+        if done < args.bodies and time.perf_counter() - last_saved >= 60 * args.checkpoint_minutes:
+            save_partial(done)
+            last_saved = time.perf_counter()
     blank = np.zeros(feature_size)
     arrays = {
         "front": np.array([blank if v is None else v for v in rows["front"]]),
@@ -273,14 +344,16 @@ def main() -> None:
         "loose_top_share": args.loose_top_share,
         "features": "legacy"
         if args.legacy_features
-        else "mirror average, leak check" + ("" if args.no_upright else ", upright"),
+        else "mirror average (narrower where unsteady), leak check"
+        + ("" if args.no_upright else ", upright"),
         "level_shifts": list(shifts),
         "gate_outcomes": dict(outcomes),
-        "minutes": round((time.perf_counter() - started) / 60, 1),
+        "minutes": round(minutes_before + (time.perf_counter() - started) / 60, 1),
         "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, meta_json=np.array(json.dumps(meta)), **arrays)
+    partial.unlink(missing_ok=True)
     print(json.dumps(meta))
 
 
