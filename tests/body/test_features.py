@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -11,7 +9,6 @@ from fitroom.body.features import (
     LEAK_FRACTION,
     LEVEL_FRACTIONS,
     THIGH_FRACTIONS,
-    UNSTEADY_MASK_FRACTION,
     ViewFeatures,
     leak_free_edges,
     mirror_average,
@@ -158,42 +155,6 @@ def test_mirror_average_is_the_same_for_a_photo_and_its_mirror_image() -> None:
         averaged.vector(), mirror_average(mirror, photo).vector(), rtol=0, atol=1e-15
     )
     assert np.array_equal(averaged.level_rows, photo.level_rows)  # drawing: the photo's
-
-
-def test_mirror_average_keeps_the_narrower_torso_width_where_the_readings_disagree() -> None:
-    levels = len(LEVEL_FRACTIONS)
-    checked = np.zeros(levels, bool)
-    checked[5:20] = True  # the front torso's leak-checked levels
-    photo = dataclasses.replace(_features(0.20, [0.1] * 6, 0.24), checked_levels=checked)
-    wide = photo.widths.copy()
-    far, near = 0.20 + 2 * UNSTEADY_MASK_FRACTION, 0.20 + 0.5 * UNSTEADY_MASK_FRACTION
-    wide[[3, 8]] = far  # apart: an unchecked level (3) and a checked one (8)
-    wide[10] = near  # a checked level, within the limit
-    mirror = dataclasses.replace(photo, widths=wide)
-    averaged = mirror_average(photo, mirror)
-    assert averaged.widths[8] == 0.20  # the narrower reading: the mask took in something
-    assert averaged.widths[3] == pytest.approx((0.20 + far) / 2)  # not checked: the mean
-    assert averaged.widths[10] == pytest.approx((0.20 + near) / 2)  # close: the mean
-    assert np.array_equal(averaged.widths, mirror_average(mirror, photo).widths)
-    assert np.array_equal(averaged.checked_levels, checked)
-    # Without the checked levels (features made before them) it is the plain mean.
-    plain = mirror_average(
-        _features(0.20, [0.1] * 6, 0.24),
-        dataclasses.replace(_features(0.20, [0.1] * 6, 0.24), widths=wide),
-    )
-    assert plain.widths[8] == pytest.approx((0.20 + far) / 2)
-
-
-def test_checked_levels_are_the_front_torso_rows_the_leak_check_covers() -> None:
-    region, observation, _ = _drawn_front()
-    front = view_features("front", region, observation)
-    # Shoulders 180 px under the head top, hips 20 px above the crotch: the check runs
-    # from 10% of stature below the shoulders (71.9% up) to 6% below the hips (41%).
-    expected = [0.41 <= f <= 0.719 for f in LEVEL_FRACTIONS]
-    assert front.checked_levels is not None
-    assert front.checked_levels.tolist() == expected
-    side = view_features("side", region, observation)
-    assert side.checked_levels is not None and not side.checked_levels.any()
 
 
 def test_shifted_levels_move_every_level_by_the_shift() -> None:

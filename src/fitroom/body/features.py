@@ -40,16 +40,6 @@ LEAK_WINDOW_FRACTION = 0.10
 #: (fractions of stature): above, the arms join the torso's run on purpose.
 LEAK_BELOW_SHOULDERS_FRACTION = 0.10
 LEAK_BELOW_HIPS_FRACTION = 0.06
-#: Unsteady mask (front view). At a level in those same rows, when a photo and its mirror
-#: image read the torso's width more than this far apart (fraction of stature, about 1.7
-#: cm), ``mirror_average`` keeps the narrower reading instead of the mean: the body is
-#: the same in both images, and what makes one reading wider is the mask taking in
-#: something beside the body (an arm held close, a leak the edge check missed because it
-#: spans most of its window). Found on the real A-pose photo, whose mirror image's mask
-#: ran into the fire extinguisher's hose over 55 rows and read her front-only waist 4.8
-#: cm larger than a JPEG copy of the same pixels. On 116 synthetic front photos 22% have
-#: such a level; there the rule moved chest / waist / hip MAE by -0.06 to +0.04 cm.
-UNSTEADY_MASK_FRACTION = 0.01
 
 
 @dataclass(frozen=True)
@@ -66,9 +56,6 @@ class ViewFeatures:
     centre_columns: NDArray[np.float64]
     #: Torso edges replaced as mask leaks (``leak_free_edges``), for the benchmark.
     leak_rows: int = 0
-    #: Which levels lie in the rows the leak check covers (front view; all False in
-    #: profile). ``mirror_average`` keeps the narrower reading there when they differ.
-    checked_levels: NDArray[np.bool_] | None = None
 
     def vector(self) -> NDArray[np.float64]:
         """The features as one flat vector (the model's input for this view)."""
@@ -210,13 +197,12 @@ def shifted_view_features(
     )
 
     def at_shift(level_shift: float) -> ViewFeatures:
-        widths, rows, centres, checked = [], [], [], []
+        widths, rows, centres = [], [], []
         for fraction in LEVEL_FRACTIONS:
             y = floor_row - (fraction + level_shift) * stature_px
             row_index = int(np.clip(round(y), 0, mask.shape[0] - 1))
             centre = centre_at(y)
-            checked.append(first_row <= row_index <= last_row)
-            if checked[-1] and not np.isnan(left[row_index - first_row]):
+            if first_row <= row_index <= last_row and not np.isnan(left[row_index - first_row]):
                 width_px = float(right[row_index - first_row] - left[row_index - first_row])
                 widths.append(width_px / stature_px)
             else:
@@ -245,7 +231,6 @@ def shifted_view_features(
             level_rows=np.array(rows, dtype=np.int64),
             centre_columns=np.array(centres, dtype=np.float64),
             leak_rows=leaks,
-            checked_levels=np.array(checked, dtype=bool),
         )
 
     return [at_shift(shift) for shift in level_shifts]
@@ -261,37 +246,19 @@ def mirror_average(original: ViewFeatures, mirrored: ViewFeatures) -> ViewFeatur
     image, so each thigh level gets the mean of both legs in both images (the bodies the
     model learnt from are left-right symmetric). Rows and centre columns (for the debug
     drawing) stay the original's.
-
-    Where both images' levels lie in the front view's leak-checked rows and their widths
-    differ by more than ``UNSTEADY_MASK_FRACTION``, the narrower width is kept instead
-    of the mean (still the same for a photo and its mirror image).
     """
     if original.view != mirrored.view:
         raise ValueError(f"views differ: {original.view} and {mirrored.view}")
     levels = len(THIGH_FRACTIONS)
     both = np.concatenate([original.thigh_widths, mirrored.thigh_widths]).reshape(4, levels)
-    widths = (original.widths + mirrored.widths) / 2
-    if original.checked_levels is not None and mirrored.checked_levels is not None:
-        unsteady = (
-            original.checked_levels
-            & mirrored.checked_levels
-            & (np.abs(original.widths - mirrored.widths) > UNSTEADY_MASK_FRACTION)
-        )
-        widths = np.where(unsteady, np.minimum(original.widths, mirrored.widths), widths)
-    checked_levels = (
-        None
-        if original.checked_levels is None or mirrored.checked_levels is None
-        else original.checked_levels & mirrored.checked_levels
-    )
     return ViewFeatures(
         view=original.view,
         stature_px=original.stature_px,
-        widths=widths,
+        widths=(original.widths + mirrored.widths) / 2,
         thigh_widths=np.tile(both.mean(axis=0), 2),
         shoulder_width=(original.shoulder_width + mirrored.shoulder_width) / 2,
         hip_width=(original.hip_width + mirrored.hip_width) / 2,
         level_rows=original.level_rows,
         centre_columns=original.centre_columns,
         leak_rows=original.leak_rows + mirrored.leak_rows,
-        checked_levels=checked_levels,
     )
