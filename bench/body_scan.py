@@ -9,9 +9,10 @@
    top).
 2. Real photos: the A-pose pair (165 cm) end to end; every SHAPY photo through the gate
    at 170 cm (what passes, and why the others do not).
-3. Repeatability: the A-pose pair altered slightly (``fitroom.body.copies``: mirror,
-   crop, 2-3 degree rotation, JPEG quality 60, 0.7x size) re-measured; the spread per
-   girth. The same on ``var/body_scan/jitter/bench_s44.npz``
+3. Repeatability: the A-pose pair as given and altered slightly
+   (``fitroom.body.copies``: saved again, mirror, crop, 2-3 degree rotation, JPEG
+   quality 60, 0.7x size) re-measured; the spread per girth. The same on
+   ``var/body_scan/jitter/bench_s44.npz``
    (``scripts/make_body_scan_jitter.py --bodies 100 --seed 44``): per synthetic body, the
    spread of the shipped models' girths over the copies' stored features. And on
    ``var/body_scan/jitter/retakes_s45.npz`` (``--bodies 100 --seed 45 --retakes 4``):
@@ -326,16 +327,21 @@ def repeatability(pipeline: ScanPipeline) -> str:
         altered_copies(np.asarray(Image.open(aposes / f"person_a_{v}.jpg").convert("RGB")), v)
         for v in ("front", "side")
     )
+    # The files as given too: the "original" copy is the same pixels saved again.
+    pairs = [
+        ("as given", *((aposes / f"person_a_{v}.jpg").read_bytes() for v in ("front", "side")))
+    ]
+    pairs += [(f.name, f.jpeg(), s.jpeg()) for f, s in zip(fronts, sides, strict=True)]
     values: dict[str, list[float]] = {name: [] for name in MEASUREMENTS}
     baseline: dict[str, list[float]] = {name: [] for name in MAIN_GIRTHS}
     one_grid = dataclasses.replace(pipeline, level_shifts=(0.0,))
     refused = []
-    for f, s in zip(fronts, sides, strict=True):
+    for name, front, side in pairs:
         try:
-            result = pipeline(f.jpeg(), s.jpeg(), 165.0, sex="female")
-            base = one_grid(f.jpeg(), s.jpeg(), 165.0, sex="female")
+            result = pipeline(front, side, 165.0, sex="female")
+            base = one_grid(front, side, 165.0, sex="female")
         except PhotoRejected as exc:
-            refused.append(f"{f.name}: {exc.type_slug}")
+            refused.append(f"{name}: {exc.type_slug}")
             continue
         for name in MEASUREMENTS:
             values[name].append(result.measurements[name].value_cm)
@@ -347,7 +353,8 @@ def repeatability(pipeline: ScanPipeline) -> str:
         if v
     ]
     text = [
-        f"The A-pose pair: {len(fronts) - len(refused)} copies measured, front+side, "
+        f"The A-pose pair: the files as given and {len(fronts)} copies, "
+        f"{len(pairs) - len(refused)} measured, front+side, "
         f"height and sex given ({', '.join(COPY_NAMES)}; `fitroom.body.copies`); "
         f"refused: {refused or 'none'}.",
         "",
