@@ -18,9 +18,9 @@ The default 0 leaves every earlier command's output unchanged.
 
 Run: ``python scripts/make_body_scan_data.py --bodies 2000 --seed 3 --out var/body_scan/train2.npz``
 
-Each view's features are averaged with those of its mirror image (the narrower reading
-where the two disagree at a front torso level) and the front view's
-torso edges pass the mask-leak check, as the scan does
+Each view's features are averaged with those of its mirror image (near torso edges the
+leak check replaced in only one of them, that level's width is the other's) and the
+front view's torso edges pass the mask-leak check, as the scan does
 (``fitroom.body.scan.photo_features``), and a render whose body axis leans more than
 1.5 degrees is turned upright first (``fitroom.vision.upright``; few renders lean that
 far). ``--legacy-features`` reads each render once with no leak check and no turning, as
@@ -344,7 +344,7 @@ def main() -> None:
         "loose_top_share": args.loose_top_share,
         "features": "legacy"
         if args.legacy_features
-        else "mirror average (narrower where unsteady), leak check"
+        else "mirror average (the leak-free width near replaced edges), leak check"
         + ("" if args.no_upright else ", upright"),
         "level_shifts": list(shifts),
         "gate_outcomes": dict(outcomes),

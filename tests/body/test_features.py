@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from fitroom.body.features import (
+    LEAK_END_FRACTION,
     LEAK_FRACTION,
     LEVEL_FRACTIONS,
     THIGH_FRACTIONS,
@@ -155,6 +158,41 @@ def test_mirror_average_is_the_same_for_a_photo_and_its_mirror_image() -> None:
         averaged.vector(), mirror_average(mirror, photo).vector(), rtol=0, atol=1e-15
     )
     assert np.array_equal(averaged.level_rows, photo.level_rows)  # drawing: the photo's
+
+
+def test_levels_near_a_replaced_leak_edge_are_marked() -> None:
+    leak_px = round(3 * LEAK_FRACTION * 1000)
+    region, observation, _ = _drawn_front(leak_px=leak_px)
+    front = view_features("front", region, observation)
+    # The leak spans 45.5-49.5% of stature; levels within 2% of it are near it.
+    expected = [0.435 <= f <= 0.515 for f in LEVEL_FRACTIONS]
+    assert front.leak_near is not None and front.leak_near.tolist() == expected
+    clean, observation, _ = _drawn_front()
+    assert not view_features("front", clean, observation).leak_near.any()  # type: ignore[union-attr]
+    side = view_features("side", region, observation)  # no leak check in profile
+    assert side.leak_near is not None and not side.leak_near.any()
+
+
+def test_mirror_average_keeps_the_leak_free_width_where_only_one_image_leaked() -> None:
+    levels = len(LEVEL_FRACTIONS)
+    plain = _features(0.20, [0.1] * 6, 0.24)
+    photo = dataclasses.replace(plain, leak_near=np.zeros(levels, bool))
+    wide, near = photo.widths.copy(), np.zeros(levels, bool)
+    far, close = 0.20 + 2 * LEAK_END_FRACTION, 0.20 + 0.5 * LEAK_END_FRACTION
+    wide[[3, 8, 10]] = far, far, close
+    near[[3, 10]] = True  # leak edges replaced near levels 3 and 10 of the mirror image
+    mirror = dataclasses.replace(photo, widths=wide, leak_near=near)
+    averaged = mirror_average(photo, mirror)
+    assert averaged.widths[3] == 0.20  # apart, and only the mirror image leaked there
+    assert averaged.widths[8] == pytest.approx((0.20 + far) / 2)  # apart, no leak: mean
+    assert averaged.widths[10] == pytest.approx((0.20 + close) / 2)  # close: the mean
+    assert np.array_equal(averaged.widths, mirror_average(mirror, photo).widths)
+    # Both images near a leak: nothing to prefer, the mean.
+    both = mirror_average(dataclasses.replace(photo, leak_near=near), mirror)
+    assert both.widths[3] == pytest.approx((0.20 + far) / 2)
+    # Features made without the flags: the plain mean.
+    old = mirror_average(plain, dataclasses.replace(plain, widths=wide))
+    assert old.widths[3] == pytest.approx((0.20 + far) / 2)
 
 
 def test_shifted_levels_move_every_level_by_the_shift() -> None:

@@ -126,6 +126,35 @@ def test_a_photo_and_its_mirror_image_measure_the_same(photos: tuple[bytes, byte
         ), name
 
 
+def test_the_photo_as_given_and_a_jpeg_copy_read_the_same_waist(
+    photos: tuple[bytes, bytes],
+) -> None:
+    # The same pixels saved again at JPEG quality 92 (the repeatability bench's
+    # "original" copy). MediaPipe's mask of the photo's mirror image runs into the fire
+    # extinguisher's hose; the leak check replaced the 55 edges furthest out, and with
+    # the plain mirror average the rest of the bulge read her waist 3.5 cm (two photos)
+    # and 4.8 cm (front only) larger as given than in the copy. Keeping the leak-free
+    # image's width near the replaced edges (LEAK_NEAR_FRACTION) brought both within
+    # 1 cm.
+    import io
+
+    from PIL import Image
+
+    def resaved(jpeg: bytes) -> bytes:
+        out = io.BytesIO()
+        Image.open(io.BytesIO(jpeg)).convert("RGB").save(out, "JPEG", quality=92)
+        return out.getvalue()
+
+    pipeline = ScanPipeline()
+    for side in (photos[1], None):
+        given = pipeline(photos[0], side, 165.0, sex="female").measurements
+        copy = pipeline(resaved(photos[0]), side and resaved(side), 165.0, sex="female")
+        for name in ("chest_cm", "waist_cm", "hip_cm"):
+            assert copy.measurements[name].value_cm == pytest.approx(
+                given[name].value_cm, abs=1.5
+            ), (name, side is None)
+
+
 def test_taller_stated_height_scales_lengths(photos: tuple[bytes, bytes]) -> None:
     pipeline = ScanPipeline()
     short = pipeline(photos[0], photos[1], 160.0, sex="female")
@@ -149,7 +178,7 @@ def test_loose_t_shirt_widens_the_front_reading_and_the_cross_check_follows_its_
     alone = pipeline(photos[0], None, 165.0, sex="female").measurements
     both = result.measurements
     assert alone["chest_cm"].value_cm - both["chest_cm"].value_cm > 5.0
-    assert alone["waist_cm"].value_cm - both["waist_cm"].value_cm > 5.0
+    assert alone["waist_cm"].value_cm - both["waist_cm"].value_cm > 4.0
     assert abs(alone["hip_cm"].value_cm - both["hip_cm"].value_cm) < 2.0
     cross_checks = [w for w in result.warnings if w.startswith("the front photo alone")]
     assert cross_checks == views_disagree(both, alone)
