@@ -336,12 +336,12 @@ def repeatability(pipeline: ScanPipeline) -> str:
     baseline: dict[str, list[float]] = {name: [] for name in MAIN_GIRTHS}
     one_grid = dataclasses.replace(pipeline, level_shifts=(0.0,))
     refused = []
-    for name, front, side in pairs:
+    for label, front, side in pairs:
         try:
             result = pipeline(front, side, 165.0, sex="female")
             base = one_grid(front, side, 165.0, sex="female")
         except PhotoRejected as exc:
-            refused.append(f"{name}: {exc.type_slug}")
+            refused.append(f"{label}: {exc.type_slug}")
             continue
         for name in MEASUREMENTS:
             values[name].append(result.measurements[name].value_cm)
