@@ -168,7 +168,8 @@ def test_levels_near_a_replaced_leak_edge_are_marked() -> None:
     expected = [0.435 <= f <= 0.515 for f in LEVEL_FRACTIONS]
     assert front.leak_near is not None and front.leak_near.tolist() == expected
     clean, observation, _ = _drawn_front()
-    assert not view_features("front", clean, observation).leak_near.any()  # type: ignore[union-attr]
+    clean_near = view_features("front", clean, observation).leak_near
+    assert clean_near is not None and not clean_near.any()
     side = view_features("side", region, observation)  # no leak check in profile
     assert side.leak_near is not None and not side.leak_near.any()
 

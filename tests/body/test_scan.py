@@ -178,7 +178,7 @@ def test_loose_t_shirt_widens_the_front_reading_and_the_cross_check_follows_its_
     alone = pipeline(photos[0], None, 165.0, sex="female").measurements
     both = result.measurements
     assert alone["chest_cm"].value_cm - both["chest_cm"].value_cm > 5.0
-    assert alone["waist_cm"].value_cm - both["waist_cm"].value_cm > 4.0
+    assert alone["waist_cm"].value_cm - both["waist_cm"].value_cm > 5.0
     assert abs(alone["hip_cm"].value_cm - both["hip_cm"].value_cm) < 2.0
     cross_checks = [w for w in result.warnings if w.startswith("the front photo alone")]
     assert cross_checks == views_disagree(both, alone)
