@@ -22,6 +22,7 @@ from fitroom.compress.report import (
     QualityBudget,
     Variant,
     build_report,
+    machine_description,
     measure_latency_ms,
 )
 from fitroom.errors import InputError
@@ -257,3 +258,14 @@ def test_a_reference_row_is_measured_but_never_chosen() -> None:
     assert report.row("control onnx fp32").within_budget
     assert not report.row("control onnx fp32").candidate
     assert report.chosen == "onnx fp32"
+
+
+def test_the_machine_line_names_the_cpu_and_whether_it_has_vnni() -> None:
+    flags = "flags\t\t: fpu sse2 avx avx2 fma\n"
+    epyc = "processor\t: 0\nmodel name\t: AMD EPYC 7B13\n" + flags
+    assert machine_description(epyc).startswith("AMD EPYC 7B13, ")
+    assert machine_description(epyc).endswith(" cores, no VNNI")
+    xeon = epyc.replace("AMD EPYC 7B13", "Intel Xeon").replace("avx2", "avx2 avx512_vnni")
+    assert machine_description(xeon).endswith(" cores, VNNI")
+    # No flags line (not x86 Linux): nothing is claimed either way.
+    assert machine_description("model name\t: Some CPU\n").endswith(" cores")

@@ -29,6 +29,7 @@ from typing import Any
 
 from fitroom.compress.backends import InferenceBackend
 from fitroom.compress.metrics import Feeds, QualityFn
+from fitroom.compress.quantize import cpuinfo_has_vnni
 from fitroom.errors import InputError
 
 #: Times one variant: returns the latency of each timed run, in milliseconds.
@@ -205,17 +206,28 @@ class CompressionReport:
         return "\n".join(lines) + "\n"
 
 
-def machine_description() -> str:
-    """CPU model and core count, for the report's method line."""
+def machine_description(cpuinfo: str | None = None) -> str:
+    """CPU model, core count and whether it has VNNI, for the report's method line.
+
+    VNNI (INT8 dot products) decides how much INT8 gains over FP32: the same INT8 file
+    ran x4 super-resolution about 2.5x faster than FP32 on a VNNI CPU and 1.5x on an
+    AVX2-only one, both sold as "2 cores". ``cpuinfo``: a /proc/cpuinfo text (read
+    from this machine when None).
+    """
     cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores"
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            cpuinfo = ""
+    for line in cpuinfo.splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    description = f"{cpu}, {os.cpu_count()} cores"
+    if any(line.startswith("flags") for line in cpuinfo.splitlines()):
+        description += ", VNNI" if cpuinfo_has_vnni(cpuinfo) else ", no VNNI"
+    return description
 
 
 def measure_latency_ms(
