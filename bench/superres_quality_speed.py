@@ -6,8 +6,10 @@ BT.601 with ``scale`` border pixels shaved), mean over the five Set5 images, for
 bicubic and each shipped model on every backend (torch FP32, ONNX Runtime FP32, ONNX
 Runtime static QDQ INT8), and FitSR with geometric self-ensemble (2, 4 and 8 flipped or
 turned passes averaged, ``fitroom.superres.infer.ensemble_predict``) on torch FP32 and
-INT8. The same protocol on store product photos, the images fitroom upscales: the 28
-VITON-HD in-shop garment photos and the 100 H&M catalogue photos of ``FITROOM_DATA_DIR``
+INT8. The shipped x4 INT8 file (last two convolutions FP32) against one with every
+convolution but the skip INT8, made in the run: quality and speed side by side. The
+same protocol on store product photos, the images fitroom upscales: the 28 VITON-HD
+in-shop garment photos and the 100 H&M catalogue photos of ``FITROOM_DATA_DIR``
 (never trained on; skipped with a note where absent). Speed: a 256 x 256 RGB crop
 (centre of Set5 img_001) upscaled x4 by the whole pipeline (one tile; decode/encode
 excluded), 3 warm-up runs then ``--runs`` timed runs per backend and thread count;
@@ -21,21 +23,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import data_dir, machine, markdown_table, summary, time_call, write_result
+from fitroom.compress.backends import make_backend
 from fitroom.superres.data import list_images, make_pairs
 from fitroom.superres.infer import (
     BACKENDS,
     ENSEMBLE_CODES,
     UpscalePipeline,
+    backend_predict,
+    calibration_crops,
+    export_onnx_forms,
+    load_model,
     read_config,
     shipped_scales,
 )
 from fitroom.superres.metrics import evaluate
+from fitroom.superres.models import receptive_radius_px
 
 #: Published Set5 Y-PSNR (dB) of the reference methods, from their papers.
 PUBLISHED_DB = {
@@ -131,6 +140,78 @@ def product_quality() -> list[str]:
         "Same protocol as Set5 (the photo as ground truth, bicubic-degraded input, Y-PSNR "
         "with the border shaved), mean over each set. The H&M photos are JPEGs whose "
         "compression blocks are part of the ground truth.",
+        "",
+    ]
+
+
+def int8_forms(crop: np.ndarray, runs: int, threads: int) -> list[str]:
+    """x4: the shipped INT8 file (last two convs FP32) against one with every conv but
+    the bicubic skip INT8, made here the same way (T91 calibration, 7-bit weights).
+
+    Quality on Set5 and the product photos, against ONNX FP32; speed of the network
+    and the whole pipeline, the two forms timed in alternating rounds so that a change
+    in the machine's speed during the run hits both alike.
+    """
+    set5 = data_dir() / "superres" / "Set5"
+    t91 = data_dir() / "superres" / "T91"
+    if not t91.is_dir():
+        return ["## INT8 forms, x4", "", f"Skipped: {t91} not found (calibration set).", ""]
+    sets = [("Set5", set5)] + [(label, data_dir() / rel) for label, rel in PRODUCT_SETS]
+    sets = [(label, path) for label, path in sets if path.is_dir()]
+    pairs = {label: make_pairs(list_images(path), 4) for label, path in sets}
+    halo = receptive_radius_px(load_model("fitsr", 4))
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = export_onnx_forms(
+            "fitsr", 4, Path(tmp), calibration_crops(t91, 4), keep_tail_float=False
+        )
+        forms = {
+            "FP32 (ONNX)": UpscalePipeline.from_shipped("fitsr", 4, "onnx", threads),
+            "INT8, last two convs FP32 (shipped)": UpscalePipeline.from_shipped(
+                "fitsr", 4, "onnx-int8", threads
+            ),
+            "INT8, every conv but the skip": UpscalePipeline(
+                backend_predict(make_backend(paths["onnx-int8"], threads=threads)), 4, halo
+            ),
+        }
+        scores = {
+            (form, label): evaluate(lambda lr, p=pipeline: p(lr).pixels, pairs[label], 4, "fitsr")
+            for form, pipeline in forms.items()
+            for label, _ in sets
+        }
+        lr = np.ascontiguousarray(crop.transpose(2, 0, 1)[None], dtype=np.float32) / 255
+        rounds = 5
+        network: dict[str, list[float]] = {form: [] for form in forms}
+        whole: dict[str, list[float]] = {form: [] for form in forms}
+        for _ in range(rounds):
+            for form, pipeline in forms.items():
+                network[form] += time_call(lambda p=pipeline: p.predict(lr), runs // rounds, 1)
+                whole[form] += time_call(lambda p=pipeline: p(crop), runs // rounds, 1)
+    rows = []
+    for form in forms:
+        row: list[object] = [form]
+        for label, _ in sets:
+            db = scores[(form, label)].psnr_db
+            reference = scores[("FP32 (ONNX)", label)].psnr_db
+            row.append(f"{db:.3f} ({db - reference:+.3f})")
+        network_ms, whole_ms = summary(network[form]), summary(whole[form])
+        row += [
+            f"{network_ms['median_ms']:.1f}",
+            f"{whole_ms['median_ms']:.1f}",
+            f"{whole_ms['p90_ms']:.1f}",
+        ]
+        rows.append(row)
+        print(rows[-1], flush=True)
+    header = ["x4 form"] + [f"{label} dB (vs FP32)" for label, _ in sets]
+    header += ["network median ms", "pipeline median ms", "p90 ms"]
+    return [
+        f"## INT8 forms, x4 ({threads} threads)",
+        "",
+        markdown_table(header, rows),
+        "",
+        "Both INT8 files: static QDQ, MinMax calibration on 32 T91 crops, 7-bit weights; "
+        "the second is made in this run (`export_onnx_forms(..., keep_tail_float=False)`). "
+        f"Speed: 256 x 256 -> 1024 x 1024 px, {rounds} alternating rounds of "
+        f"{runs // rounds} runs per form.",
         "",
     ]
 
@@ -317,6 +398,8 @@ def main() -> None:
                 "time matters less than sharpness.",
                 "",
             ]
+    if 4 in scales and not args.skip_quality:
+        lines += int8_forms(crop, args.runs, max(args.threads))
     path = write_result("superres.md", "\n".join(lines))
     print(f"wrote {path}")
 

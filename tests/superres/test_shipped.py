@@ -7,6 +7,8 @@ the torch FP32 reference closely.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -94,3 +96,29 @@ def test_shipped_int8_keeps_the_skip_and_the_last_two_convs_in_fp32(scale: int) 
                   i.endswith(("weight", "kernels")))  # fmt: skip
     assert kept == ["bicubic", "body_tail", "tail"]
     assert len(convs) > 10  # every other conv reads dequantized INT8 weights
+
+
+@needs_weights
+def test_export_can_quantize_the_last_two_convs_too(tmp_path: Path) -> None:
+    """The faster INT8 form the SR bench times beside the shipped one: only the skip
+    stays FP32, and it still agrees with the FP32 graph."""
+    import onnx
+
+    from fitroom.compress.backends import make_backend
+    from fitroom.superres.infer import export_onnx_forms
+
+    scale = SCALES[-1]
+    rng = np.random.default_rng(0)
+    crops = [rng.random((1, 3, 32, 32), dtype=np.float32) for _ in range(4)]
+    paths = export_onnx_forms("fitsr", scale, tmp_path, crops, keep_tail_float=False)
+    graph = onnx.load(str(paths["onnx-int8"])).graph
+    float_weights = {i.name for i in graph.initializer if i.data_type == onnx.TensorProto.FLOAT}
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    kept = sorted(i.split(".")[-2] for n in convs for i in n.input if i in float_weights and
+                  i.endswith(("weight", "kernels")))  # fmt: skip
+    assert kept == ["bicubic"]
+    x = rng.random((1, 3, 24, 24), dtype=np.float32)
+    fp32 = make_backend(paths["onnx"]).predict({"input": x})
+    int8 = make_backend(paths["onnx-int8"]).predict({"input": x})
+    assert fp32.shape == int8.shape == (1, 3 * scale * scale, 24, 24)
+    assert float(np.abs(fp32 - int8).mean()) < 0.01

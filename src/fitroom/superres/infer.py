@@ -115,6 +115,7 @@ def export_onnx_forms(
     out_dir: Path,
     calibration_lr: list[NDArray[np.float32]] | None = None,
     models_dir: Path | None = None,
+    keep_tail_float: bool = True,
 ) -> dict[str, Path]:
     """Write ``model.onnx`` (FP32, opset 17) and, with calibration, ``model.int8.onnx``.
 
@@ -132,6 +133,8 @@ def export_onnx_forms(
     garments and H&M) though only 0.05 on Set5; kept FP32, 0.09 and 0.02, for 2-20 ms
     more per 256 x 256 tile on an AVX2 CPU (the SR bench on 2 and 1 threads). Keeping
     only ``tail`` or only the long-skip add recovered almost nothing.
+    ``keep_tail_float=False`` quantizes those two as well (only the skip stays FP32): the
+    faster form the SR bench times beside the shipped one.
     """
     from fitroom.compress.export import InputSpec, check_equivalence, export_onnx
     from fitroom.compress.quantize import QuantizationMode, nodes_reading, quantize_onnx
@@ -154,7 +157,8 @@ def export_onnx_forms(
             # add joins the skip and tail, so it is named twice: keep one of each.
             keep_float=list(
                 dict.fromkeys(
-                    nodes_reading(fp32, "bicubic.kernels") + nodes_reading(fp32, "tail.weight")
+                    nodes_reading(fp32, "bicubic.kernels")
+                    + (nodes_reading(fp32, "tail.weight") if keep_tail_float else [])
                 )
             ),
             # Always 7-bit weights: the file ships, and full 8-bit weights saturate on
