@@ -22,6 +22,19 @@ SET5 = data_dir() / "superres" / "Set5"
 needs_weights = pytest.mark.skipif(not SCALES, reason="no shipped fitsr weights")
 
 
+def fp32_conv_modules(path: Path) -> tuple[list[str], int]:
+    """Modules (``tail``, ``bicubic``...) whose conv weights an ONNX file keeps FP32, and
+    how many Conv nodes it has in all."""
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    float_weights = {i.name for i in graph.initializer if i.data_type == onnx.TensorProto.FLOAT}
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    kept = sorted(i.split(".")[-2] for n in convs for i in n.input if i in float_weights and
+                  i.endswith(("weight", "kernels")))  # fmt: skip
+    return kept, len(convs)
+
+
 @needs_weights
 @pytest.mark.skipif(not SET5.is_dir(), reason=f"Set5 not at {SET5}")
 @pytest.mark.parametrize("scale", SCALES)
@@ -84,26 +97,19 @@ def test_backend_contract(scale: int, backend: str) -> None:
 @pytest.mark.parametrize("scale", SCALES)
 def test_shipped_int8_keeps_the_skip_and_the_last_two_convs_in_fp32(scale: int) -> None:
     """They carry the output's values: quantized, x4 lost 0.22 dB on product photos."""
-    import onnx
 
     path = model_folder("fitsr", scale) / "model.int8.onnx"
     if not path.is_file():
         pytest.skip(f"no INT8 file for x{scale}")
-    graph = onnx.load(str(path)).graph
-    float_weights = {i.name for i in graph.initializer if i.data_type == onnx.TensorProto.FLOAT}
-    convs = [n for n in graph.node if n.op_type == "Conv"]
-    kept = sorted(i.split(".")[-2] for n in convs for i in n.input if i in float_weights and
-                  i.endswith(("weight", "kernels")))  # fmt: skip
+    kept, convs = fp32_conv_modules(path)
     assert kept == ["bicubic", "body_tail", "tail"]
-    assert len(convs) > 10  # every other conv reads dequantized INT8 weights
+    assert convs > 10  # every other conv reads dequantized INT8 weights
 
 
 @needs_weights
 def test_export_can_quantize_the_last_two_convs_too(tmp_path: Path) -> None:
     """The faster INT8 form the SR bench times beside the shipped one: only the skip
     stays FP32, and it still agrees with the FP32 graph."""
-    import onnx
-
     from fitroom.compress.backends import make_backend
     from fitroom.superres.infer import export_onnx_forms
 
@@ -111,12 +117,7 @@ def test_export_can_quantize_the_last_two_convs_too(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     crops = [rng.random((1, 3, 32, 32), dtype=np.float32) for _ in range(4)]
     paths = export_onnx_forms("fitsr", scale, tmp_path, crops, keep_tail_float=False)
-    graph = onnx.load(str(paths["onnx-int8"])).graph
-    float_weights = {i.name for i in graph.initializer if i.data_type == onnx.TensorProto.FLOAT}
-    convs = [n for n in graph.node if n.op_type == "Conv"]
-    kept = sorted(i.split(".")[-2] for n in convs for i in n.input if i in float_weights and
-                  i.endswith(("weight", "kernels")))  # fmt: skip
-    assert kept == ["bicubic"]
+    assert fp32_conv_modules(paths["onnx-int8"])[0] == ["bicubic"]
     x = rng.random((1, 3, 24, 24), dtype=np.float32)
     fp32 = make_backend(paths["onnx"]).predict({"input": x})
     int8 = make_backend(paths["onnx-int8"]).predict({"input": x})
