@@ -209,10 +209,10 @@ class CompressionReport:
 def machine_description(cpuinfo: str | None = None) -> str:
     """CPU model, core count and whether it has VNNI, for the report's method line.
 
-    VNNI (INT8 dot products) decides how much INT8 gains over FP32: the same INT8 file
-    ran x4 super-resolution about 2.5x faster than FP32 on a VNNI CPU and 1.5x on an
-    AVX2-only one, both sold as "2 cores". ``cpuinfo``: a /proc/cpuinfo text (read
-    from this machine when None).
+    VNNI (INT8 dot products) decides how much INT8 gains over FP32: FitSR x4's INT8
+    files ran 2-2.6x faster than ONNX FP32 on 2-core VNNI CPUs and 1.5x on a 2-core
+    AVX2-only one (``bench/results/superres.md``, README). ``cpuinfo``: a
+    /proc/cpuinfo text (read from this machine when None).
     """
     cpu = platform.processor() or platform.machine()
     if cpuinfo is None:
