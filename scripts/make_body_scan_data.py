@@ -304,9 +304,8 @@ def main() -> None:
         rate = (done - first) / (time.perf_counter() - started)
         print(f"{done}/{args.bodies} bodies, {rate:.2f}/s, {dict(outcomes)}", flush=True)
         minutes = (time.perf_counter() - started) / 60
-        if done < args.bodies and (
-            args.stop_after_minutes is not None and minutes >= args.stop_after_minutes
-        ):
+        stop = args.stop_after_minutes
+        if done < args.bodies and stop is not None and minutes >= stop:
             save_partial(done)
             print(
                 f"stopped at {done}/{args.bodies} bodies; saved in {partial}: run the "
