@@ -180,12 +180,13 @@ def int8_forms(crop: np.ndarray, runs: int, threads: int) -> list[str]:
         }
         lr = np.ascontiguousarray(crop.transpose(2, 0, 1)[None], dtype=np.float32) / 255
         rounds = 5
+        per_round = max(1, runs // rounds)  # at least one timed run per round
         network: dict[str, list[float]] = {form: [] for form in forms}
         whole: dict[str, list[float]] = {form: [] for form in forms}
         for _ in range(rounds):
             for form, pipeline in forms.items():
-                network[form] += time_call(lambda p=pipeline: p.predict(lr), runs // rounds, 1)
-                whole[form] += time_call(lambda p=pipeline: p(crop), runs // rounds, 1)
+                network[form] += time_call(lambda p=pipeline: p.predict(lr), per_round, 1)
+                whole[form] += time_call(lambda p=pipeline: p(crop), per_round, 1)
     rows = []
     for form in forms:
         row: list[object] = [form]
@@ -211,7 +212,7 @@ def int8_forms(crop: np.ndarray, runs: int, threads: int) -> list[str]:
         "Both INT8 files: static QDQ, MinMax calibration on 32 T91 crops, 7-bit weights; "
         "the second is made in this run (`export_onnx_forms(..., keep_tail_float=False)`). "
         f"Speed: 256 x 256 -> 1024 x 1024 px, {rounds} alternating rounds of "
-        f"{runs // rounds} runs per form.",
+        f"{per_round} runs per form.",
         "",
     ]
 
