@@ -14,7 +14,10 @@ training range, cameras lower/higher and further away, stronger lights.
 ``--loose-top-share P`` dresses that share of the bodies in a loose top
 (``fitroom.body.clothing``: a shell 1-5 cm off the body, hanging from the chest, in the
 top's colour) over the painted tight clothes; the targets stay the body's own girths.
-The default 0 leaves every earlier command's output unchanged.
+The default 0 leaves every earlier command's output unchanged. ``--hanging-sides``
+lets those tops' sides fall straight from the armpits when the arms are out, as a real
+T-shirt does in the A-pose (``LooseTop.side_drape``); without it the sides follow the
+body in every pose, as in all the data made before 2026-12-01.
 
 Run: ``python scripts/make_body_scan_data.py --bodies 2000 --seed 3 --out var/body_scan/train2.npz``
 
@@ -175,6 +178,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--loose-top-share", type=float, default=0.0)
     parser.add_argument(
+        "--hanging-sides",
+        action="store_true",
+        help="loose tops whose sides fall from the armpits when the arms are out "
+        "(LooseTop.side_drape; one more draw per top, so other bodies follow)",
+    )
+    parser.add_argument(
         "--legacy-features",
         action="store_true",
         help="read each render once, with no mask-leak check (how the data before the "
@@ -217,6 +226,8 @@ def main() -> None:
         key: getattr(args, key)
         for key in ("bodies", "seed", "split", "loose_top_share", "legacy_features", "no_upright")
     } | {"level_shifts": list(shifts)}
+    if args.hanging_sides:  # only then, so partial files from before still go on
+        settings["hanging_sides"] = True
     first, minutes_before = 0, 0.0
     if partial.is_file():
         with partial.open("rb") as file:  # this script's own file (see the docstring)
@@ -268,7 +279,7 @@ def main() -> None:
             hair = hair_props(front_mesh, rng)
             loose = None
             if args.loose_top_share > 0 and rng.random() < args.loose_top_share:
-                loose = sample_loose_top(rng)
+                loose = sample_loose_top(rng, args.hanging_sides)
             features = {}
             for view, mesh in (("front", front_mesh), ("side", side_mesh)):
                 scene = sample_scene(rng)
@@ -341,6 +352,7 @@ def main() -> None:
         "seed": args.seed,
         "split": args.split,
         "loose_top_share": args.loose_top_share,
+        "hanging_sides": args.hanging_sides,
         "features": "legacy"
         if args.legacy_features
         else "mirror average (the leak-free width near replaced edges), leak check"

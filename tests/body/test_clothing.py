@@ -8,7 +8,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from fitroom.body.clothing import LooseTop, loose_top_prop, polar_radius, sample_loose_top
+from fitroom.body.clothing import (
+    LooseTop,
+    arm_abduction_deg,
+    loose_top_prop,
+    polar_radius,
+    sample_loose_top,
+)
 from fitroom.body.render import Scene, render_view
 from fitroom.errors import InputError
 from tests.body.conftest import as_body_mesh, prism
@@ -21,10 +27,12 @@ def circle(radius_m: float, count: int = SEGMENTS) -> np.ndarray:
     return np.column_stack([radius_m * np.cos(angles), radius_m * np.sin(angles)])
 
 
-def torso_body(bust_radius_m: float | None = None):  # type: ignore[no-untyped-def]
+def torso_body(bust_radius_m: float | None = None, arms_deg: float = 5.0):  # type: ignore[no-untyped-def]
     """A 15 cm-radius column from 0.9 to 1.5 m (hips at 1.0, shoulders at 1.45), with
     optionally a wider band (the bust) from 1.25 to 1.33 m; the vertices sit in rings
-    every centimetre so every level has its own section."""
+    every centimetre so every level has its own section. The elbows are 28 cm from the
+    shoulders, the upper arms ``arms_deg`` out from straight down (only keypoints: the
+    shell reads the arms' angle, not their vertices)."""
     rings = []
     for y in np.arange(0.90, 1.505, 0.01):
         radius = bust_radius_m if bust_radius_m and 1.25 <= y <= 1.33 else 0.15
@@ -38,6 +46,9 @@ def torso_body(bust_radius_m: float | None = None):  # type: ignore[no-untyped-d
         "upperarm01.L": np.array([0.18, 1.45, 0.0]),
         "upperarm01.R": np.array([-0.18, 1.45, 0.0]),
     }
+    out, down = 0.28 * math.sin(math.radians(arms_deg)), 0.28 * math.cos(math.radians(arms_deg))
+    keys["lowerarm01.L"] = keys["upperarm01.L"] + np.array([out, -down, 0.0])
+    keys["lowerarm01.R"] = keys["upperarm01.R"] + np.array([-out, -down, 0.0])
     return replace(mesh, keypoints_m=keys)
 
 
@@ -78,6 +89,21 @@ def test_the_shirt_falls_from_the_bust_in_front_and_behind_but_not_at_the_sides(
     assert side[0] == pytest.approx(0.17, abs=2e-3)  # the body's 15 cm + 2 cm ease
 
 
+@pytest.mark.parametrize(("arms_deg", "side_m"), [(5.0, 0.17), (30.0, 0.195), (70.0, 0.22)])
+def test_with_arms_out_the_sides_fall_from_the_bust_too(arms_deg: float, side_m: float) -> None:
+    body = torso_body(bust_radius_m=0.20, arms_deg=arms_deg)
+    assert arm_abduction_deg(body) == pytest.approx(arms_deg)
+    torso = np.ones(len(body.vertices_m), dtype=bool)
+    top = LooseTop(0.02, 0.0, 1.0, 0.05, side_drape=1.0)
+    prop = loose_top_prop(body, top, (200, 0, 0), torso)
+    waist = prop.vertices_m[np.abs(prop.vertices_m[:, 1] - 1.1) < 0.011]
+    side = waist[np.argmin(np.abs(waist[:, 2]) - waist[:, 0])]
+    # Arms down (under 15 degrees) hold the sides in: the body's 15 cm + 2 cm ease; from
+    # 45 degrees they hang from the bust's 20 cm; halfway between at 30 degrees.
+    assert side[0] == pytest.approx(side_m, abs=2e-3)
+    assert max(waist[:, 2]) == pytest.approx(0.22, abs=2e-3)  # the front as before
+
+
 def test_flare_grows_towards_the_hem_and_faces_point_outward() -> None:
     body = torso_body()
     torso = np.ones(len(body.vertices_m), dtype=bool)
@@ -111,6 +137,14 @@ def test_sampled_tops_are_valid_and_bad_ones_are_refused() -> None:
     for _ in range(50):
         top = sample_loose_top(rng)
         assert 0.01 <= top.ease_m <= 0.05 and 0.2 <= top.drape <= 0.9
+        assert top.side_drape == 0.0
+    # Hanging sides take one more draw, after the same four: the rest of a top is as before.
+    before, after = np.random.default_rng(3), np.random.default_rng(3)
+    hanging = sample_loose_top(after, hanging_sides=True)
+    assert replace(hanging, side_drape=0.0) == sample_loose_top(before)
+    assert 0.4 <= hanging.side_drape <= 1.0
+    with pytest.raises(InputError, match="side_drape"):
+        LooseTop(0.02, 0.0, 0.5, 0.0, side_drape=1.2)
     with pytest.raises(InputError, match="drape"):
         LooseTop(0.02, 0.0, 1.5, 0.0)
     with pytest.raises(InputError, match="ease"):

@@ -16,16 +16,17 @@ side photo, are not wrapped in):
   shirt falls from the chest and shoulder blades and does not follow the waist in;
 - the shirt's radius, in each of ``segments`` directions from the level's centre, is
   the body's plus ``drape`` times the gap to the curtain (in full to the front and
-  back, fading to none at the sides, where the arms hold the cloth in), plus the ease
-  (both growing from nothing at the shoulders to full 12 cm below), plus a flare
-  that grows towards the hem.
+  back; at the sides only ``side_drape`` of it, and only as far as the arms are
+  raised: arms at the sides hold the cloth in, arms out in the A-pose let it fall
+  straight from the armpits), plus the ease (both growing from nothing at the
+  shoulders to full 12 cm below), plus a flare that grows towards the hem.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,9 @@ ARM_BONE_PREFIXES = ("upperarm", "lowerarm", "wrist", "metacarpal", "finger")
 LEG_BONE_PREFIXES = ("upperleg", "lowerleg", "foot", "toe")
 #: The shirt lies on the shoulders and stands off fully this far below them.
 SETTLE_M = 0.12
+#: Upper-arm angle from vertical (degrees) below which the arms hold a shirt's sides in,
+#: and at and above which they let them hang straight (``LooseTop.side_drape`` in full).
+ARMS_HOLD_DEG, ARMS_FREE_DEG = 15.0, 45.0
 
 
 @dataclass(frozen=True)
@@ -50,31 +54,56 @@ class LooseTop:
     the shirt lies on the body); ``flare_m`` more is reached at the hem; ``drape`` 0
     follows the body's own section at each level, 1 falls straight from the widest
     section above; the hem is ``hem_below_hip_m`` under the hip joints' level
-    (negative: above).
+    (negative: above). ``side_drape`` is the drape at the sides when the arms are out,
+    whatever ``drape`` is in front (0, the default and every top before it existed:
+    the sides follow the body in any pose; a real T-shirt in the A-pose falls nearly
+    straight from the armpits).
     """
 
     ease_m: float
     flare_m: float
     drape: float
     hem_below_hip_m: float
+    side_drape: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.ease_m <= 0.15 or not 0.0 <= self.flare_m <= 0.15:
             raise InputError("a loose top's ease and flare must be 0-15 cm", field="ease_m")
         if not 0.0 <= self.drape <= 1.0:
             raise InputError(f"drape is {self.drape}; use 0 to 1", field="drape")
+        if not 0.0 <= self.side_drape <= 1.0:
+            raise InputError(f"side_drape is {self.side_drape}; use 0 to 1", field="side_drape")
         if not -0.1 <= self.hem_below_hip_m <= 0.2:
             raise InputError("the hem must sit 10 cm above to 20 cm below the hips")
 
 
-def sample_loose_top(rng: np.random.Generator) -> LooseTop:
-    """A plausible everyday loose top: 1-5 cm of ease, up to 4 cm more at the hem."""
-    return LooseTop(
+def sample_loose_top(rng: np.random.Generator, hanging_sides: bool = False) -> LooseTop:
+    """A plausible everyday loose top: 1-5 cm of ease, up to 4 cm more at the hem.
+
+    With ``hanging_sides`` its sides also fall from the armpits when the arms are out
+    (``side_drape`` 0.4-1, one more draw); without, the draws are the ones every
+    earlier data set was made with.
+    """
+    top = LooseTop(
         ease_m=float(rng.uniform(0.01, 0.05)),
         flare_m=float(rng.uniform(0.0, 0.04)),
         drape=float(rng.uniform(0.2, 0.9)),
         hem_below_hip_m=float(rng.uniform(-0.02, 0.12)),
     )
+    if not hanging_sides:
+        return top
+    return replace(top, side_drape=float(rng.uniform(0.4, 1.0)))
+
+
+def arm_abduction_deg(mesh: BodyMesh) -> float:
+    """The mean angle of the two upper arms from straight down, in the camera's plane
+    (degrees): from the shoulder joint to the elbow, seen from the front."""
+    keys = mesh.keypoints_m
+    angles = []
+    for side in ("L", "R"):
+        upper = keys[f"lowerarm01.{side}"] - keys[f"upperarm01.{side}"]
+        angles.append(math.degrees(math.atan2(abs(float(upper[0])), -float(upper[1]))))
+    return float(np.mean(angles))
 
 
 def torso_vertex_mask(model: Any | None = None) -> NDArray[np.bool_]:
@@ -152,9 +181,16 @@ def loose_top_prop(
     chest_y = shoulder_y - SETTLE_M
     angles = np.linspace(0.0, 2.0 * math.pi, segments, endpoint=False)
     band_m = 0.015
-    # The shirt hangs straight down in front and behind; at the sides the arms hold it
-    # in, so it follows the body there (and arms hanging at the sides stay outside).
+    # The shirt hangs straight down in front and behind; at the sides arms held down
+    # keep it in, so it follows the body there (and arms hanging at the sides stay
+    # outside); arms held out let the sides fall by ``side_drape``.
     front_back = np.abs(np.sin(angles))
+    arms_out = float(
+        np.clip(
+            (arm_abduction_deg(mesh) - ARMS_HOLD_DEG) / (ARMS_FREE_DEG - ARMS_HOLD_DEG), 0.0, 1.0
+        )
+    )
+    hang = top.drape * front_back + top.side_drape * arms_out * (1.0 - front_back)
     rings = []
     curtain: NDArray[np.float64] | None = None
     for y in heights:
@@ -174,7 +210,7 @@ def loose_top_prop(
         towards_hem = float(np.clip((chest_y - y) / max(chest_y - hem_y, 1e-6), 0.0, 1.0))
         radius = (
             own
-            + settled * top.drape * front_back * np.maximum(hanging - own, 0.0)
+            + settled * hang * np.maximum(hanging - own, 0.0)
             + settled * top.ease_m
             + top.flare_m * towards_hem
         )
