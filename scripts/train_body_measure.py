@@ -15,7 +15,12 @@ MLP. ``--level-grids`` makes each body a row at every level grid the scan reads
 ``make_body_scan_data.py --level-shifts``), so the network learns one answer wherever
 the levels fall on the body; the shipped models were trained without it.
 ``--calibration FILE`` (bodies drawn with ``--split test`` and a seed of their own) sets
-the standard deviations; without it the validation bodies do.
+the standard deviations; without it the validation bodies do. ``--init-from DIR``
+fine-tunes: every member starts from its part of the model in ``DIR/<variant>``
+(``fitroom.body.measure_model.split_members``) and keeps its standardisation, so new
+kinds of bodies or clothes can be taught without remaking all the earlier data; use a
+lower ``--lr`` and fewer epochs, and the validation bodies keep the start unless an
+epoch beats it.
 
 Run (the shipped models; the full command is in each ``config.json``):
 ``python scripts/train_body_measure.py var/body_scan/train2.npz
@@ -52,6 +57,7 @@ from fitroom.body.measure_model import (
     read_scan_data,
     scan_rows,
     shipped_model_dir,
+    split_members,
 )
 
 
@@ -119,19 +125,35 @@ def _fit_member(
     weight_decay: float,
     dropout: float,
     noise: float,
+    start: tuple[tuple[np.ndarray, np.ndarray], ...] | None = None,
+    lr: float = 2e-3,
 ) -> tuple[tuple[tuple[np.ndarray, np.ndarray], ...], int]:
-    """Train one MLP; its layers (numpy, inputs x outputs) at the best validation epoch."""
+    """Train one MLP (from random weights, or from ``start``'s layers, numpy inputs x
+    outputs); its layers at the best validation epoch."""
     torch.manual_seed(seed)
     count = len(MEASUREMENTS)
     net = _Net(xt.shape[1], hidden, count, dropout)
-    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=weight_decay)
+    if start is not None:
+        linears = [m for m in net.body if isinstance(m, nn.Linear)]
+        if [w.shape for w, _ in start] != [tuple(m.weight.shape[::-1]) for m in linears]:
+            raise ValueError("the starting layers do not fit this network's shape")
+        with torch.no_grad():
+            for module, (weight, bias) in zip(linears, start, strict=True):
+                module.weight.copy_(torch.tensor(weight.T, dtype=torch.float32))
+                module.bias.copy_(torch.tensor(bias, dtype=torch.float32))
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
-    best, best_state, best_epoch = float("inf"), None, 0
 
     def nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         mean, log_sd = out[:, :count], out[:, count:].clamp(-6, 3)
         return (log_sd + 0.5 * ((y - mean) / log_sd.exp()) ** 2).mean()
 
+    best, best_state, best_epoch = float("inf"), None, -1
+    if start is not None:  # fine-tuning keeps the start unless an epoch beats it
+        net.eval()
+        with torch.no_grad():
+            best = float(nll(net(xv), yv))
+        best_state = {k: v.clone() for k, v in net.state_dict().items()}
     for epoch in range(epochs):
         net.train()
         for batch in torch.randperm(xt.shape[0]).split(256):
@@ -179,6 +201,8 @@ def train_variant(
     members: int = 1,
     calibration: dict[str, np.ndarray] | None = None,
     level_grids: bool = False,
+    init: MeasurementModel | None = None,
+    lr: float = 2e-3,
 ) -> tuple[MeasurementModel, dict[str, Any]]:
     """Train ``members`` MLPs (seeds ``seed``, ``seed + 1``, ...) on one split of the
     bodies and merge them into one averaging MLP (``merge_members``). The validation
@@ -186,7 +210,9 @@ def train_variant(
     ones) calibrate the merged model's sds. With ``level_grids`` every body is a row at
     every level grid of the scan (``LEVEL_SHIFTS``), so the network learns the same
     answer wherever the levels fall on the body, and validation and calibration average
-    the grids as the scan does."""
+    the grids as the scan does. With ``init`` (a merged model of ``members`` MLPs of
+    ``hidden`` units) each member starts from its own part of it (``split_members``)
+    and keeps its input and target standardisation: fine-tuning on new bodies."""
     rng = np.random.default_rng(seed)
     ok = gate_passed(data, variant)
     ok = ok[rng.permutation(ok.size)]
@@ -199,6 +225,11 @@ def train_variant(
     x_va, y_va = (np.concatenate([r[i] for r in val_rows]) for i in (0, 1))
     x_mean, x_std = x_tr.mean(0), x_tr.std(0) + 1e-6
     y_mean, y_std = y_tr.mean(0), y_tr.std(0) + 1e-9
+    starts: list[tuple[tuple[np.ndarray, np.ndarray], ...] | None] = [None] * members
+    if init is not None:
+        x_mean, x_std = init.input_mean, init.input_std
+        y_mean, y_std = init.target_mean, init.target_std
+        starts = [m.layers for m in split_members(init, members)]
     count = len(MEASUREMENTS)
     xt = torch.tensor((x_tr - x_mean) / x_std, dtype=torch.float32)
     yt = torch.tensor((y_tr - y_mean) / y_std, dtype=torch.float32)
@@ -207,7 +238,19 @@ def train_variant(
     fitted, best_epochs = [], []
     for member in range(members):
         layers, best_epoch = _fit_member(
-            xt, yt, xv, yv, variant, epochs, hidden, seed + member, weight_decay, dropout, noise
+            xt,
+            yt,
+            xv,
+            yv,
+            variant,
+            epochs,
+            hidden,
+            seed + member,
+            weight_decay,
+            dropout,
+            noise,
+            starts[member],
+            lr,
         )
         best_epochs.append(best_epoch)
         fitted.append(
@@ -279,6 +322,13 @@ def main() -> None:
         "them: make_body_scan_data.py --level-shifts), so the answer does not hang on "
         "where the levels fall",
     )
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        help="fine-tune: start from the models in this folder (one sub-folder per variant, "
+        "e.g. the shipped ones) with their hidden size, member count and standardisation",
+    )
+    parser.add_argument("--lr", type=float, default=2e-3, help="AdamW learning rate")
     parser.add_argument("--out", type=Path, default=shipped_model_dir())
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -297,30 +347,39 @@ def main() -> None:
         parser.error(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
     for variant in variants:
         started = time.perf_counter()
+        init = None
+        hidden, members = args.hidden, args.members
+        if args.init_from is not None:
+            # Read before anything is written: --out may be the same folder.
+            init = MeasurementModel.load(args.init_from / variant)
+            hidden, members = int(init.config["hidden"]), int(init.config["members"])
         model, figures = train_variant(
             data,
             variant,
             args.epochs,
-            args.hidden,
+            hidden,
             args.seed,
             args.weight_decay,
             args.dropout,
             args.noise,
-            args.members,
+            members,
             calibration,
             args.level_grids,
+            init,
+            args.lr,
         )
         config = {
             "description": f"photo measurement model, {variant.replace('_', ' + ')} view(s)",
             "measurements_are": "ISO 8559-1 definitions in fitroom.body.mesh_measure",
             "inputs": "fitroom.body.features view vectors + height, weight, sex (model_inputs)",
-            "hidden": args.hidden,
+            "hidden": hidden,
             "weight_decay": args.weight_decay,
             "dropout": args.dropout,
             "feature_noise_sd": args.noise,
             "epochs": args.epochs,
             "seed": args.seed,
-            "members": args.members,
+            "members": members,
+            "learning_rate": args.lr,
             "level_grids": args.level_grids,
             "data": meta,
             "calibration_data": None
@@ -330,6 +389,10 @@ def main() -> None:
             "validation_mae_cm": figures,
             "train_seconds": round(time.perf_counter() - started, 1),
         }
+        if init is not None:
+            # What the starting model learnt from stays on record under the new data.
+            keep = ("data", "command", "selection", "validation_mae_cm", "fine_tuned_from")
+            config["fine_tuned_from"] = {k: init.config[k] for k in keep if k in init.config}
         model = dataclasses.replace(model, config=config)
         model.save(args.out / variant)
         print(variant, json.dumps(figures))

@@ -20,6 +20,7 @@ from fitroom.body.measure_model import (
     predict_over_level_grids,
     read_scan_data,
     scan_rows,
+    split_members,
 )
 from fitroom.body.scan import BodyMeasurement, views_disagree
 from fitroom.errors import InputError, ModelError
@@ -107,6 +108,31 @@ def test_members_with_other_standardisation_are_not_merged() -> None:
         merge_members([random_member(0), other])
     with pytest.raises(ModelError, match="empty"):
         merge_members([])
+
+
+def test_a_merged_model_splits_back_into_members_that_average_to_it() -> None:
+    members = [random_member(seed) for seed in range(3)]
+    merged = merge_members(members)
+    split = split_members(merged, 3)
+    x = np.random.default_rng(4).normal(size=(5, 6))
+    heights_cm = np.full(5, 168.0)
+    # Hidden layers come back exactly; only the last bias is each member's mean.
+    for original, recovered in zip(members, split, strict=True):
+        for (w0, b0), (w1, b1) in zip(original.layers[:-1], recovered.layers[:-1], strict=True):
+            np.testing.assert_array_equal(w0, w1)
+            np.testing.assert_array_equal(b0, b1)
+        np.testing.assert_allclose(recovered.layers[-1][0], original.layers[-1][0], rtol=1e-12)
+    np.testing.assert_allclose(
+        merge_members(split).predict(x, heights_cm)[0], merged.predict(x, heights_cm)[0]
+    )
+    hidden_weight, hidden_bias = merged.layers[1]
+    dense = dataclasses.replace(
+        merged, layers=(merged.layers[0], (hidden_weight + 1.0, hidden_bias), merged.layers[2])
+    )
+    with pytest.raises(ModelError, match="not 3 merged members"):
+        split_members(dense, 3)
+    with pytest.raises(ModelError, match="does not split"):
+        split_members(merged, 4)
 
 
 def test_offsets_come_off_by_whether_the_weight_was_given(tmp_path: Path) -> None:

@@ -332,6 +332,43 @@ def merge_members(members: list[MeasurementModel]) -> MeasurementModel:
     return dataclasses.replace(first, layers=tuple(layers))
 
 
+def split_members(model: MeasurementModel, count: int) -> list[MeasurementModel]:
+    """The ``count`` member MLPs that ``merge_members`` put side by side in ``model``.
+
+    Each member gets its column block of the first layer, its diagonal block of every
+    hidden-to-hidden layer and its row block of the last (times ``count``, which the
+    merge divided by). The merge kept only the mean of the last biases, so every member
+    gets that mean: the members' average, and so the merged model, is unchanged.
+    Refuses a model whose layers do not split that way (off-block weights not zero).
+    """
+    if count < 1 or len(model.layers) < 2:
+        raise ModelError("split a merged model of at least two layers into 1+ members")
+    width = model.layers[0][0].shape[1]
+    if width % count:
+        raise ModelError(f"a hidden width of {width} does not split into {count} members")
+    size = width // count
+    blocks = [slice(i * size, (i + 1) * size) for i in range(count)]
+    last = len(model.layers) - 1
+    for weight, _ in model.layers[1:last]:
+        inside = np.zeros_like(weight, dtype=bool)
+        for block in blocks:
+            inside[block, block] = True
+        if np.any(weight[~inside] != 0.0):
+            raise ModelError(f"the model's hidden layers are not {count} merged members")
+    members = []
+    for block in blocks:
+        layers = []
+        for index, (weight, bias) in enumerate(model.layers):
+            if index == 0:
+                layers.append((weight[:, block], bias[block]))
+            elif index < last:
+                layers.append((weight[block, block], bias[block]))
+            else:
+                layers.append((weight[block, :] * count, bias))
+        members.append(dataclasses.replace(model, layers=tuple(layers)))
+    return members
+
+
 def shipped_model_dir() -> Path:
     """Folder of the shipped measurement models (one sub-folder per variant)."""
     return Path(__file__).resolve().parent.parent / "models_dir" / "body_measure"
