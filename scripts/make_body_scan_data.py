@@ -17,7 +17,9 @@ top's colour) over the painted tight clothes; the targets stay the body's own gi
 The default 0 leaves every earlier command's output unchanged. ``--hanging-sides``
 lets those tops' sides fall straight from the armpits when the arms are out, as a real
 T-shirt does in the A-pose (``LooseTop.side_drape``); without it the sides follow the
-body in every pose, as in all the data made before 2026-12-01.
+body in every pose, as in all the data made before 2026-12-01. ``--sleeves`` gives
+them sleeves over 30-90% of the upper arm (``LooseTop.sleeve_fraction``,
+``fitroom.body.clothing.sleeve_props``), which hang below a raised arm.
 
 Run: ``python scripts/make_body_scan_data.py --bodies 2000 --seed 3 --out var/body_scan/train2.npz``
 
@@ -66,7 +68,7 @@ from pathlib import Path
 import numpy as np
 
 from fitroom.body.anny_model import BodyMesh, build_meshes, sample_body_params
-from fitroom.body.clothing import loose_top_prop, sample_loose_top
+from fitroom.body.clothing import loose_top_prop, sample_loose_top, sleeve_props
 from fitroom.body.measure_model import LEVEL_SHIFTS, MEASUREMENTS
 from fitroom.body.mesh_measure import measure_mesh
 from fitroom.body.render import Prop, Scene, nearest_distance_m, render_view, sample_scene
@@ -184,6 +186,12 @@ def main() -> None:
         "(LooseTop.side_drape; one more draw per top, so other bodies follow)",
     )
     parser.add_argument(
+        "--sleeves",
+        action="store_true",
+        help="loose tops with sleeves over 30-90%% of the upper arm (LooseTop."
+        "sleeve_fraction; one more draw per top)",
+    )
+    parser.add_argument(
         "--legacy-features",
         action="store_true",
         help="read each render once, with no mask-leak check (how the data before the "
@@ -226,8 +234,9 @@ def main() -> None:
         key: getattr(args, key)
         for key in ("bodies", "seed", "split", "loose_top_share", "legacy_features", "no_upright")
     } | {"level_shifts": list(shifts)}
-    if args.hanging_sides:  # only then, so partial files from before still go on
-        settings["hanging_sides"] = True
+    for flag in ("hanging_sides", "sleeves"):  # only when set: older partial files go on
+        if getattr(args, flag):
+            settings[flag] = True
     first, minutes_before = 0, 0.0
     if partial.is_file():
         with partial.open("rb") as file:  # this script's own file (see the docstring)
@@ -279,7 +288,7 @@ def main() -> None:
             hair = hair_props(front_mesh, rng)
             loose = None
             if args.loose_top_share > 0 and rng.random() < args.loose_top_share:
-                loose = sample_loose_top(rng, args.hanging_sides)
+                loose = sample_loose_top(rng, args.hanging_sides, args.sleeves)
             features = {}
             for view, mesh in (("front", front_mesh), ("side", side_mesh)):
                 scene = sample_scene(rng)
@@ -287,7 +296,8 @@ def main() -> None:
                     scene = test_scene(scene, rng)
                 props = hair
                 if loose is not None:
-                    props = (*hair, loose_top_prop(mesh, loose, scene.top_rgb))
+                    shirt = loose_top_prop(mesh, loose, scene.top_rgb)
+                    props = (*hair, shirt, *sleeve_props(mesh, loose, scene.top_rgb))
                 rendered = render_view(mesh, view, scene, props)
                 vector, shifted, outcome, leaks = observe_view(
                     rendered.image_rgb, view, args.legacy_features, not args.no_upright, shifts
@@ -353,6 +363,7 @@ def main() -> None:
         "split": args.split,
         "loose_top_share": args.loose_top_share,
         "hanging_sides": args.hanging_sides,
+        "sleeves": args.sleeves,
         "features": "legacy"
         if args.legacy_features
         else "mirror average (the leak-free width near replaced edges), leak check"

@@ -14,6 +14,7 @@ from fitroom.body.clothing import (
     loose_top_prop,
     polar_radius,
     sample_loose_top,
+    sleeve_props,
 )
 from fitroom.body.render import Scene, render_view
 from fitroom.errors import InputError
@@ -104,6 +105,65 @@ def test_with_arms_out_the_sides_fall_from_the_bust_too(arms_deg: float, side_m:
     assert max(waist[:, 2]) == pytest.approx(0.22, abs=2e-3)  # the front as before
 
 
+def arm_tube(arms_deg: float, radius_m: float = 0.04):  # type: ignore[no-untyped-def]
+    """A left upper arm alone: a 30 cm tube of ``radius_m`` from the shoulder joint at
+    (0.18, 1.45, 0) to the elbow, ``arms_deg`` out from straight down, in rings every
+    centimetre; every vertex is arm."""
+    angle = math.radians(arms_deg)
+    axis = np.array([math.sin(angle), -math.cos(angle), 0.0])
+    cross_a = np.array([math.cos(angle), math.sin(angle), 0.0])
+    cross_b = np.array([0.0, 0.0, 1.0])
+    shoulder = np.array([0.18, 1.45, 0.0])
+    turns = np.linspace(0.0, 2 * math.pi, 32, endpoint=False)
+    rings = [
+        shoulder
+        + t * axis
+        + radius_m * (np.cos(turns)[:, None] * cross_a + np.sin(turns)[:, None] * cross_b)
+        for t in np.arange(0.0, 0.305, 0.01)
+    ]
+    vertices = np.vstack(rings)
+    mesh = as_body_mesh(vertices, np.zeros((0, 3), dtype=np.int64))
+    keys = {
+        "upperarm01.L": shoulder,
+        "lowerarm01.L": shoulder + 0.30 * axis,
+        # The right arm mirrored (its mask below is empty of vertices but the same size).
+        "upperarm01.R": shoulder * np.array([-1.0, 1.0, 1.0]),
+        "lowerarm01.R": (shoulder + 0.30 * axis) * np.array([-1.0, 1.0, 1.0]),
+    }
+    return replace(mesh, keypoints_m=keys), axis, shoulder
+
+
+def test_a_sleeve_covers_its_share_of_the_arm_and_hangs_below_a_raised_one() -> None:
+    mesh, axis, shoulder = arm_tube(90.0)
+    arms = {"L": np.ones(len(mesh.vertices_m), dtype=bool)}
+    arms["R"] = arms["L"]  # the right tube is the same vertices: only the left is checked
+    top = LooseTop(0.02, 0.0, 0.5, 0.05, sleeve_fraction=0.5)
+    left, _right = sleeve_props(mesh, top, (0, 200, 0), arms)
+    along = (left.vertices_m - shoulder) @ axis
+    assert along.min() == pytest.approx(0.0, abs=1e-9)
+    assert along.max() == pytest.approx(0.15, abs=1e-9)  # half of the 30 cm upper arm
+    off = left.vertices_m - shoulder - along[:, None] * axis
+    # Horizontal arm: 4 cm arm + 0.3 x 2 cm on top, the whole 2 cm more below.
+    assert off[:, 1].max() == pytest.approx(0.046, abs=1e-3)
+    assert off[:, 1].min() == pytest.approx(-0.066, abs=1e-3)
+    triangles = left.vertices_m[left.faces]
+    normals = np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0])
+    centres = triangles.mean(axis=1) - shoulder
+    outward = centres - (centres @ axis)[:, None] * axis
+    assert (np.einsum("ij,ij->i", normals, outward) > 0).all()
+    assert sleeve_props(mesh, LooseTop(0.02, 0.0, 0.5, 0.05), (0, 0, 0), arms) == ()
+
+
+def test_a_hanging_arms_sleeve_is_loose_all_round() -> None:
+    mesh, axis, shoulder = arm_tube(0.0)
+    arms = {side: np.ones(len(mesh.vertices_m), dtype=bool) for side in ("L", "R")}
+    top = LooseTop(0.02, 0.0, 0.5, 0.05, sleeve_fraction=0.9)
+    left, _ = sleeve_props(mesh, top, (0, 200, 0), arms)
+    along = (left.vertices_m - shoulder) @ axis
+    radii = np.linalg.norm(left.vertices_m - shoulder - along[:, None] * axis, axis=1)
+    assert radii == pytest.approx(0.04 + 0.006 + 0.01, abs=1e-3)
+
+
 def test_flare_grows_towards_the_hem_and_faces_point_outward() -> None:
     body = torso_body()
     torso = np.ones(len(body.vertices_m), dtype=bool)
@@ -143,6 +203,11 @@ def test_sampled_tops_are_valid_and_bad_ones_are_refused() -> None:
     hanging = sample_loose_top(after, hanging_sides=True)
     assert replace(hanging, side_drape=0.0) == sample_loose_top(before)
     assert 0.4 <= hanging.side_drape <= 1.0
+    sleeved = sample_loose_top(np.random.default_rng(3), hanging_sides=True, sleeves=True)
+    assert replace(sleeved, sleeve_fraction=0.0) == hanging
+    assert 0.3 <= sleeved.sleeve_fraction <= 0.9
+    with pytest.raises(InputError, match="sleeve_fraction"):
+        LooseTop(0.02, 0.0, 0.5, 0.0, sleeve_fraction=-0.1)
     with pytest.raises(InputError, match="side_drape"):
         LooseTop(0.02, 0.0, 0.5, 0.0, side_drape=1.2)
     with pytest.raises(InputError, match="drape"):
@@ -157,7 +222,7 @@ def test_sampled_tops_are_valid_and_bad_ones_are_refused() -> None:
 @pytest.mark.slow
 def test_anny_torso_mask_leaves_out_arms_and_legs() -> None:
     from fitroom.body.anny_model import BodyParams, build_meshes
-    from fitroom.body.clothing import torso_vertex_mask
+    from fitroom.body.clothing import torso_vertex_mask, upper_arm_vertex_mask
 
     (body,) = build_meshes([BodyParams.average("female")], "scan", arm_abduction_deg=60.0)
     torso = torso_vertex_mask()
@@ -167,6 +232,16 @@ def test_anny_torso_mask_leaves_out_arms_and_legs() -> None:
     assert np.abs(points[:, 0]).max() < abs(keys["upperarm01.L"][0]) + 0.03
     assert points[:, 1].min() > keys["lowerleg01.L"][1]
     assert 3000 < torso.sum() < 9000
+    # Each upper arm's vertices lie around the line from its shoulder joint to its elbow.
+    for side, sign in (("L", 1.0), ("R", -1.0)):
+        arm = upper_arm_vertex_mask(side)
+        assert not (arm & torso).any()
+        shoulder, elbow = keys[f"upperarm01.{side}"], keys[f"lowerarm01.{side}"]
+        axis = (elbow - shoulder) / np.linalg.norm(elbow - shoulder)
+        along = (body.vertices_m[arm] - shoulder) @ axis
+        assert (sign * body.vertices_m[arm][:, 0]).min() > 0  # on its own side
+        assert -0.08 < along.min() and along.max() < np.linalg.norm(elbow - shoulder) + 0.05
+        assert 200 < arm.sum() < 3000
 
 
 @pytest.mark.slow

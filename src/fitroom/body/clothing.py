@@ -57,7 +57,9 @@ class LooseTop:
     (negative: above). ``side_drape`` is the drape at the sides when the arms are out,
     whatever ``drape`` is in front (0, the default and every top before it existed:
     the sides follow the body in any pose; a real T-shirt in the A-pose falls nearly
-    straight from the armpits).
+    straight from the armpits). ``sleeve_fraction`` is how much of each upper arm a
+    sleeve covers, from the shoulder joint (0, the default and every top before it
+    existed: no sleeves; ``sleeve_props``).
     """
 
     ease_m: float
@@ -65,6 +67,7 @@ class LooseTop:
     drape: float
     hem_below_hip_m: float
     side_drape: float = 0.0
+    sleeve_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.ease_m <= 0.15 or not 0.0 <= self.flare_m <= 0.15:
@@ -73,16 +76,23 @@ class LooseTop:
             raise InputError(f"drape is {self.drape}; use 0 to 1", field="drape")
         if not 0.0 <= self.side_drape <= 1.0:
             raise InputError(f"side_drape is {self.side_drape}; use 0 to 1", field="side_drape")
+        if not 0.0 <= self.sleeve_fraction <= 1.0:
+            raise InputError(
+                f"sleeve_fraction is {self.sleeve_fraction}; use 0 to 1", field="sleeve_fraction"
+            )
         if not -0.1 <= self.hem_below_hip_m <= 0.2:
             raise InputError("the hem must sit 10 cm above to 20 cm below the hips")
 
 
-def sample_loose_top(rng: np.random.Generator, hanging_sides: bool = False) -> LooseTop:
+def sample_loose_top(
+    rng: np.random.Generator, hanging_sides: bool = False, sleeves: bool = False
+) -> LooseTop:
     """A plausible everyday loose top: 1-5 cm of ease, up to 4 cm more at the hem.
 
     With ``hanging_sides`` its sides also fall from the armpits when the arms are out
-    (``side_drape`` 0.4-1, one more draw); without, the draws are the ones every
-    earlier data set was made with.
+    (``side_drape`` 0.4-1, one more draw); with ``sleeves`` it has sleeves over 30-90%
+    of the upper arm (one more draw, after that one); without either, the draws are the
+    ones every earlier data set was made with.
     """
     top = LooseTop(
         ease_m=float(rng.uniform(0.01, 0.05)),
@@ -90,9 +100,11 @@ def sample_loose_top(rng: np.random.Generator, hanging_sides: bool = False) -> L
         drape=float(rng.uniform(0.2, 0.9)),
         hem_below_hip_m=float(rng.uniform(-0.02, 0.12)),
     )
-    if not hanging_sides:
-        return top
-    return replace(top, side_drape=float(rng.uniform(0.4, 1.0)))
+    if hanging_sides:
+        top = replace(top, side_drape=float(rng.uniform(0.4, 1.0)))
+    if sleeves:
+        top = replace(top, sleeve_fraction=float(rng.uniform(0.3, 0.9)))
+    return top
 
 
 def arm_abduction_deg(mesh: BodyMesh) -> float:
@@ -235,6 +247,109 @@ def loose_top_prop(
             faces += [(a, b, c), (a, c, d)]
     face_array = np.array(faces, dtype=np.int64)
     return Prop(vertices, _outward(vertices, face_array, segments), rgb)
+
+
+def upper_arm_vertex_mask(side: str, model: Any | None = None) -> NDArray[np.bool_]:
+    """Vertices of Anny's template that move with the ``side`` ("L" or "R") upper arm:
+    at least half their skinning weight on its ``upperarm`` bones."""
+    if side not in ("L", "R"):
+        raise InputError(f"side is {side!r}; use 'L' or 'R'", field="side")
+    return _upper_arm_vertex_mask(model if model is not None else load_anny(), side)
+
+
+@functools.cache
+def _upper_arm_vertex_mask(model: Any, side: str) -> NDArray[np.bool_]:
+    labels: list[str] = list(model.bone_labels)
+    weights = model.vertex_bone_weights.detach().cpu().numpy().astype(np.float64)
+    indices = model.vertex_bone_indices.detach().cpu().numpy()
+    chosen = np.array(
+        [label.startswith("upperarm") and label.endswith(f".{side}") for label in labels]
+    )
+    mask = (weights * chosen[indices]).sum(axis=1) >= 0.5
+    mask.setflags(write=False)
+    return np.asarray(mask, dtype=np.bool_)
+
+
+def sleeve_props(
+    mesh: BodyMesh,
+    top: LooseTop,
+    rgb: Rgb,
+    arms: dict[str, NDArray[np.bool_]] | None = None,
+    rings: int = 8,
+    segments: int = 24,
+) -> tuple[Prop, ...]:
+    """The sleeves of ``top`` (none when ``top.sleeve_fraction`` is 0) as props in colour
+    ``rgb``: one open tube per arm from the shoulder joint along ``sleeve_fraction`` of
+    the upper arm (shoulder joint to elbow). Each ring is round about the arm's axis,
+    as wide as the arm's own vertices there (the 90th percentile of their distance
+    from the axis) plus 0.3 of the top's ease, and hangs: on a raised arm the rest of
+    the ease is added below it, so the cloth's lower side droops away as a loose
+    sleeve does; on a hanging arm it goes half all round.
+    ``arms``: vertex masks by side ("L", "R"; default ``upper_arm_vertex_mask``).
+    """
+    if top.sleeve_fraction <= 0.0:
+        return ()
+    keys = mesh.keypoints_m
+    props = []
+    for side in ("L", "R"):
+        mask = arms[side] if arms is not None else upper_arm_vertex_mask(side)
+        if mask.shape[0] != mesh.vertices_m.shape[0]:
+            raise InputError("the arm mask does not match the mesh's vertices", field="arms")
+        shoulder, elbow = keys[f"upperarm01.{side}"], keys[f"lowerarm01.{side}"]
+        length = float(np.linalg.norm(elbow - shoulder))
+        axis = (elbow - shoulder) / length
+        # Two directions across the arm: "down" (gravity's part across it) and one more.
+        gravity = np.array([0.0, -1.0, 0.0])
+        down = gravity - float(gravity @ axis) * axis
+        # How far the arm is from hanging straight (sine of its angle to the vertical):
+        # a hanging arm's sleeve is loose all round rather than below it.
+        tilt = float(np.linalg.norm(down))
+        if tilt < 1e-6:  # an arm straight down: any cross direction
+            down = np.array([0.0, 0.0, 1.0]) - axis[2] * axis
+        down /= np.linalg.norm(down)
+        across = np.cross(axis, down)
+        points = mesh.vertices_m[mask] - shoulder
+        along = points @ axis
+        off_axis = np.linalg.norm(points - along[:, None] * axis, axis=1)
+        angles = np.linspace(0.0, 2.0 * math.pi, segments, endpoint=False)
+        below = np.clip(np.cos(angles), 0.0, None)  # 1 straight down, 0 from the sides up
+        slack = tilt * below + (1.0 - tilt) * 0.5
+        ring_list = []
+        steps = np.linspace(0.0, top.sleeve_fraction * length, rings)
+        for t in steps:
+            near = off_axis[np.abs(along - t) < 0.015]
+            arm_radius = float(np.quantile(near, 0.9)) if near.size >= 3 else 0.04
+            radius = arm_radius + 0.3 * top.ease_m + top.ease_m * slack
+            centre = shoulder + t * axis
+            ring = centre + radius[:, None] * (
+                np.cos(angles)[:, None] * down + np.sin(angles)[:, None] * across
+            )
+            ring_list.append(ring)
+        vertices = np.vstack(ring_list)
+        faces = []
+        for k in range(rings - 1):
+            for i in range(segments):
+                a, b = k * segments + i, k * segments + (i + 1) % segments
+                c, d = b + segments, a + segments
+                faces += [(a, b, c), (a, c, d)]
+        face_array = np.array(faces, dtype=np.int64)
+        centres = np.repeat(shoulder + np.outer(steps, axis), segments, axis=0)
+        props.append(Prop(vertices, _outward_from(vertices, face_array, centres), rgb))
+    return tuple(props)
+
+
+def _outward_from(
+    vertices: NDArray[np.float64], faces: NDArray[np.int64], centres: NDArray[np.float64]
+) -> NDArray[np.int64]:
+    """Faces wound so that (v1 - v0) x (v2 - v0) points away from their first vertex's
+    ring centre (``centres``: one per vertex)."""
+    triangles = vertices[faces]
+    normals = np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0])
+    outward = triangles.mean(axis=1) - centres[faces[:, 0]]
+    flip = np.einsum("ij,ij->i", normals, outward) < 0
+    fixed = faces.copy()
+    fixed[flip] = fixed[flip][:, [0, 2, 1]]
+    return fixed
 
 
 def _outward(
