@@ -97,3 +97,31 @@ def test_level_grids_need_files_that_keep_them(tmp_path: Path) -> None:
     plain = train(tmp_path, str(tmp_path / "a.npz"), str(tmp_path / "plain.npz"))
     assert plain.returncode == 0, plain.stderr
     assert MeasurementModel.load(tmp_path / "out" / "front").config["level_grids"] is False
+
+
+def test_fine_tuning_starts_from_the_given_models(tmp_path: Path) -> None:
+    scan_file(tmp_path / "a.npz", 1)
+    scan_file(tmp_path / "new.npz", 5)
+    base = train(tmp_path, str(tmp_path / "a.npz"), "--members", "2", out="base")
+    assert base.returncode == 0, base.stderr
+    start = MeasurementModel.load(tmp_path / "base" / "front")
+    row = model_inputs(np.full(VIEW_FEATURES, 0.2), None, 170.0, None, "female")
+
+    def tune(out: str, *extra: str) -> MeasurementModel:
+        command = [sys.executable, str(SCRIPT), str(tmp_path / "new.npz"), "--variants", "front"]
+        command += ["--init-from", str(tmp_path / "base"), "--out", str(tmp_path / out)]
+        done = subprocess.run([*command, *extra], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        return MeasurementModel.load(tmp_path / out / "front")
+
+    # No epochs: the start is kept as it was (its members split and merged again), and
+    # its size, member count and standardisation come from it, not from the options.
+    kept = tune("kept", "--epochs", "0", "--hidden", "64", "--members", "5")
+    assert kept.config["hidden"] == 8 and kept.config["members"] == 2
+    np.testing.assert_array_equal(kept.input_mean, start.input_mean)
+    np.testing.assert_allclose(kept.predict(row, 170.0)[0], start.predict(row, 170.0)[0], rtol=1e-5)
+    assert kept.config["fine_tuned_from"]["command"] == start.config["command"]
+    # A few epochs on the new bodies move it.
+    moved = tune("moved", "--epochs", "3", "--lr", "1e-2")
+    assert moved.config["learning_rate"] == 1e-2
+    assert not np.allclose(moved.predict(row, 170.0)[0], start.predict(row, 170.0)[0])
