@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -128,16 +129,19 @@ def torso_vertex_mask(model: Any | None = None) -> NDArray[np.bool_]:
 
 
 @functools.cache
-def _torso_vertex_mask(model: Any) -> NDArray[np.bool_]:
+def _bone_share(model: Any, chosen: Callable[[str], bool]) -> NDArray[np.float64]:
+    """Each template vertex's skinning weight on the bones whose label is ``chosen``."""
     labels: list[str] = list(model.bone_labels)
     weights = model.vertex_bone_weights.detach().cpu().numpy().astype(np.float64)
     indices = model.vertex_bone_indices.detach().cpu().numpy()
+    picked = np.array([chosen(label) for label in labels])
+    return np.asarray((weights * picked[indices]).sum(axis=1), dtype=np.float64)
 
-    def share(prefixes: tuple[str, ...]) -> NDArray[np.float64]:
-        chosen = np.array([label.startswith(prefixes) for label in labels])
-        return np.asarray((weights * chosen[indices]).sum(axis=1), dtype=np.float64)
 
-    mask = (share(ARM_BONE_PREFIXES) < 0.2) & (share(LEG_BONE_PREFIXES) < 0.6)
+def _torso_vertex_mask(model: Any) -> NDArray[np.bool_]:
+    arm = _bone_share(model, lambda label: label.startswith(ARM_BONE_PREFIXES))
+    leg = _bone_share(model, lambda label: label.startswith(LEG_BONE_PREFIXES))
+    mask = (arm < 0.2) & (leg < 0.6)
     mask.setflags(write=False)
     return mask
 
@@ -259,13 +263,10 @@ def upper_arm_vertex_mask(side: str, model: Any | None = None) -> NDArray[np.boo
 
 @functools.cache
 def _upper_arm_vertex_mask(model: Any, side: str) -> NDArray[np.bool_]:
-    labels: list[str] = list(model.bone_labels)
-    weights = model.vertex_bone_weights.detach().cpu().numpy().astype(np.float64)
-    indices = model.vertex_bone_indices.detach().cpu().numpy()
-    chosen = np.array(
-        [label.startswith("upperarm") and label.endswith(f".{side}") for label in labels]
+    share = _bone_share(
+        model, lambda label: label.startswith("upperarm") and label.endswith(f".{side}")
     )
-    mask = (weights * chosen[indices]).sum(axis=1) >= 0.5
+    mask = share >= 0.5
     mask.setflags(write=False)
     return np.asarray(mask, dtype=np.bool_)
 
