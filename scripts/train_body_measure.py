@@ -20,7 +20,9 @@ fine-tunes: every member starts from its part of the model in ``DIR/<variant>``
 (``fitroom.body.measure_model.split_members``) and keeps its standardisation, so new
 kinds of bodies or clothes can be taught without remaking all the earlier data; use a
 lower ``--lr`` and fewer epochs, and the validation bodies keep the start unless an
-epoch beats it.
+epoch beats it. ``--tuned-share S`` then ships S of the fine-tuned weights and 1 - S of
+the start's (``fitroom.body.measure_model.blend_models``, weight-space ensembling): it
+keeps more of what the start read well.
 
 Run (the shipped models; the full command is in each ``config.json``):
 ``python scripts/train_body_measure.py var/body_scan/train2.npz
@@ -50,6 +52,7 @@ from fitroom.body.measure_model import (
     MEASUREMENTS,
     VARIANTS,
     MeasurementModel,
+    blend_models,
     gate_passed,
     level_grid_data,
     merge_members,
@@ -203,6 +206,7 @@ def train_variant(
     level_grids: bool = False,
     init: MeasurementModel | None = None,
     lr: float = 2e-3,
+    tuned_share: float = 1.0,
 ) -> tuple[MeasurementModel, dict[str, Any]]:
     """Train ``members`` MLPs (seeds ``seed``, ``seed + 1``, ...) on one split of the
     bodies and merge them into one averaging MLP (``merge_members``). The validation
@@ -212,7 +216,9 @@ def train_variant(
     answer wherever the levels fall on the body, and validation and calibration average
     the grids as the scan does. With ``init`` (a merged model of ``members`` MLPs of
     ``hidden`` units) each member starts from its own part of it (``split_members``)
-    and keeps its input and target standardisation: fine-tuning on new bodies."""
+    and keeps its input and target standardisation: fine-tuning on new bodies; the
+    merged result is then ``tuned_share`` of the fine-tuned weights and the rest of
+    ``init``'s (``blend_models``), before validation and the sd calibration."""
     rng = np.random.default_rng(seed)
     ok = gate_passed(data, variant)
     ok = ok[rng.permutation(ok.size)]
@@ -266,6 +272,8 @@ def train_variant(
             )
         )
     model = merge_members(fitted)
+    if init is not None and tuned_share != 1.0:
+        model = blend_models(init, model, tuned_share)
     mean_cm, sd_cm, truth_cm, _ = predict_scan_data(model, grids, val_index, variant)
     mae = np.abs(mean_cm - truth_cm).mean(0)
     figures: dict[str, Any] = {
@@ -329,6 +337,13 @@ def main() -> None:
         "e.g. the shipped ones) with their hidden size, member count and standardisation",
     )
     parser.add_argument("--lr", type=float, default=2e-3, help="AdamW learning rate")
+    parser.add_argument(
+        "--tuned-share",
+        type=float,
+        default=1.0,
+        help="with --init-from: ship this share of the fine-tuned weights and the rest of "
+        "the start's (weight-space ensembling; 1 = the fine-tuned weights alone)",
+    )
     parser.add_argument("--out", type=Path, default=shipped_model_dir())
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -341,6 +356,10 @@ def main() -> None:
                     f"--level-grids: {name} keep no level grids (or keep different ones); "
                     "make them with scripts/make_body_scan_data.py --level-shifts"
                 )
+    if args.tuned_share != 1.0 and args.init_from is None:
+        parser.error("--tuned-share blends a fine-tune with its start: give --init-from")
+    if not 0.0 <= args.tuned_share <= 1.0:
+        parser.error(f"--tuned-share is {args.tuned_share}; use 0 to 1")
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
@@ -367,6 +386,7 @@ def main() -> None:
             args.level_grids,
             init,
             args.lr,
+            args.tuned_share,
         )
         config = {
             "description": f"photo measurement model, {variant.replace('_', ' + ')} view(s)",
@@ -380,6 +400,7 @@ def main() -> None:
             "seed": args.seed,
             "members": members,
             "learning_rate": args.lr,
+            "tuned_share": args.tuned_share,
             "level_grids": args.level_grids,
             "data": meta,
             "calibration_data": None

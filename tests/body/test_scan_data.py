@@ -14,6 +14,7 @@ from fitroom.body.measure_model import (
     MEASUREMENTS,
     WEIGHT_SCALE_KG,
     MeasurementModel,
+    blend_models,
     gate_passed,
     level_grid_data,
     merge_members,
@@ -133,6 +134,38 @@ def test_a_merged_model_splits_back_into_members_that_average_to_it() -> None:
         split_members(dense, 3)
     with pytest.raises(ModelError, match="does not split"):
         split_members(merged, 4)
+
+
+def test_a_blend_is_the_weighted_mean_of_the_two_models_weights() -> None:
+    start, tuned = random_member(0), random_member(1)
+    x = np.random.default_rng(6).normal(size=(4, 6))
+    heights_cm = np.full(4, 172.0)
+    for share, same_as in ((0.0, start), (1.0, tuned)):
+        np.testing.assert_allclose(
+            blend_models(start, tuned, share).predict(x, heights_cm)[0],
+            same_as.predict(x, heights_cm)[0],
+            rtol=1e-12,
+        )
+    quarter = blend_models(start, tuned, 0.25)
+    for (w0, b0), (w1, b1), (w, b) in zip(start.layers, tuned.layers, quarter.layers, strict=True):
+        np.testing.assert_allclose(w, 0.75 * w0 + 0.25 * w1, rtol=1e-12)
+        np.testing.assert_allclose(b, 0.75 * b0 + 0.25 * b1, rtol=1e-12)
+    # Not the mean of the two answers: the net is not linear in its weights.
+    assert not np.allclose(
+        quarter.predict(x, heights_cm)[0],
+        0.75 * start.predict(x, heights_cm)[0] + 0.25 * tuned.predict(x, heights_cm)[0],
+    )
+
+
+def test_models_that_are_not_a_fine_tune_and_its_start_are_not_blended() -> None:
+    start = random_member(0)
+    with pytest.raises(ModelError, match="standardisation"):
+        blend_models(start, dataclasses.replace(random_member(1), input_std=np.full(6, 2.0)), 0.5)
+    wider = merge_members([random_member(1), random_member(2)])
+    with pytest.raises(ModelError, match="layer shapes"):
+        blend_models(start, wider, 0.5)
+    with pytest.raises(ModelError, match="0 to 1"):
+        blend_models(start, random_member(1), 1.5)
 
 
 def test_offsets_come_off_by_whether_the_weight_was_given(tmp_path: Path) -> None:

@@ -125,3 +125,17 @@ def test_fine_tuning_starts_from_the_given_models(tmp_path: Path) -> None:
     moved = tune("moved", "--epochs", "3", "--lr", "1e-2")
     assert moved.config["learning_rate"] == 1e-2
     assert not np.allclose(moved.predict(row, 170.0)[0], start.predict(row, 170.0)[0])
+    # The same fine-tune shipped as a blend: each weight a third of the way from the
+    # start's to the fine-tuned one (the same seed, so the same fine-tuned weights).
+    third = tune("third", "--epochs", "3", "--lr", "1e-2", "--tuned-share", "0.333")
+    assert third.config["tuned_share"] == 0.333
+    for (w0, _), (w1, _), (w, _) in zip(start.layers, moved.layers, third.layers, strict=True):
+        np.testing.assert_allclose(w, 0.667 * w0 + 0.333 * w1, rtol=1e-4, atol=1e-6)
+
+
+def test_a_blend_needs_a_start(tmp_path: Path) -> None:
+    scan_file(tmp_path / "a.npz", 1)
+    done = train(tmp_path, str(tmp_path / "a.npz"), "--tuned-share", "0.5")
+    assert done.returncode == 2
+    assert "--tuned-share blends a fine-tune with its start: give --init-from" in done.stderr
+    assert not (tmp_path / "out").exists()

@@ -369,6 +369,44 @@ def split_members(model: MeasurementModel, count: int) -> list[MeasurementModel]
     return members
 
 
+def blend_models(
+    start: MeasurementModel, tuned: MeasurementModel, tuned_share: float
+) -> MeasurementModel:
+    """``tuned`` with every weight and bias ``tuned_share`` of its own and the rest of
+    ``start``'s: weight-space ensembling of a fine-tuned model with the model it started
+    from (WiSE-FT, Wortsman et al. 2022). A fine-tune stays near its start, so the blend
+    keeps most of what the start read well and most of what the fine-tune added.
+
+    The two must share the variant, the standardisation and every layer's shape (a
+    fine-tune keeps them); the sds and offsets are ``tuned``'s, to be calibrated again.
+    """
+    if not 0.0 <= tuned_share <= 1.0:
+        raise ModelError(f"tuned_share is {tuned_share}; use 0 to 1")
+    same = (
+        start.variant == tuned.variant
+        and len(start.layers) == len(tuned.layers)
+        and all(
+            a.shape == b.shape and c.shape == d.shape
+            for (a, c), (b, d) in zip(start.layers, tuned.layers, strict=True)
+        )
+        and all(
+            np.array_equal(getattr(start, name), getattr(tuned, name))
+            for name in ("input_mean", "input_std", "target_mean", "target_std")
+        )
+    )
+    if not same:
+        raise ModelError(
+            "measurement models can only be blended when they share the variant, the layer "
+            "shapes and the input and target standardisation (a fine-tune and its start)"
+        )
+    keep = 1.0 - tuned_share
+    layers = tuple(
+        (keep * w0 + tuned_share * w1, keep * b0 + tuned_share * b1)
+        for (w0, b0), (w1, b1) in zip(start.layers, tuned.layers, strict=True)
+    )
+    return dataclasses.replace(tuned, layers=layers)
+
+
 def shipped_model_dir() -> Path:
     """Folder of the shipped measurement models (one sub-folder per variant)."""
     return Path(__file__).resolve().parent.parent / "models_dir" / "body_measure"
