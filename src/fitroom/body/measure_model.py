@@ -282,6 +282,19 @@ class MeasurementModel:
         )
 
 
+def _same_frame(a: MeasurementModel, b: MeasurementModel) -> bool:
+    """Whether two models share the variant, the layer count and the input and target
+    standardisation: what merging or blending their layers needs."""
+    return (
+        a.variant == b.variant
+        and len(a.layers) == len(b.layers)
+        and all(
+            np.array_equal(getattr(a, name), getattr(b, name))
+            for name in ("input_mean", "input_std", "target_mean", "target_std")
+        )
+    )
+
+
 def merge_members(members: list[MeasurementModel]) -> MeasurementModel:
     """One MLP that averages ``members``' outputs (their means and their log-sds).
 
@@ -296,15 +309,7 @@ def merge_members(members: list[MeasurementModel]) -> MeasurementModel:
         raise ModelError("cannot merge an empty list of measurement models")
     first = members[0]
     for other in members[1:]:
-        same = (
-            other.variant == first.variant
-            and len(other.layers) == len(first.layers)
-            and np.array_equal(other.input_mean, first.input_mean)
-            and np.array_equal(other.input_std, first.input_std)
-            and np.array_equal(other.target_mean, first.target_mean)
-            and np.array_equal(other.target_std, first.target_std)
-        )
-        if not same:
+        if not _same_frame(first, other):
             raise ModelError(
                 "measurement models can only be merged when they share the variant, the "
                 "layer count and the input and target standardisation"
@@ -382,17 +387,9 @@ def blend_models(
     """
     if not 0.0 <= tuned_share <= 1.0:
         raise ModelError(f"tuned_share is {tuned_share}; use 0 to 1")
-    same = (
-        start.variant == tuned.variant
-        and len(start.layers) == len(tuned.layers)
-        and all(
-            a.shape == b.shape and c.shape == d.shape
-            for (a, c), (b, d) in zip(start.layers, tuned.layers, strict=True)
-        )
-        and all(
-            np.array_equal(getattr(start, name), getattr(tuned, name))
-            for name in ("input_mean", "input_std", "target_mean", "target_std")
-        )
+    same = _same_frame(start, tuned) and all(
+        a.shape == b.shape and c.shape == d.shape
+        for (a, c), (b, d) in zip(start.layers, tuned.layers, strict=True)
     )
     if not same:
         raise ModelError(
