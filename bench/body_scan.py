@@ -1,10 +1,10 @@
 """Body scan: accuracy on unseen synthetic bodies, real photos, repeatability, speed.
 
-1. Accuracy: the shipped models on ``var/body_scan/test2.npz`` (``scripts/
+1. Accuracy: the shipped models on ``var/body_scan/leaknear/test2.npz`` (``scripts/
    make_body_scan_data.py --split test``: bodies, seeds, arm angles, camera heights and
    distances and lights never used in training), mean absolute error per measurement,
    front-only and front+side, with and without weight and sex, and the share of errors
-   within the stated +/- 1 sd; the same on ``var/body_scan/test_loose.npz``
+   within the stated +/- 1 sd; the same on ``var/body_scan/leaknear/test_loose.npz``
    (``--bodies 480 --seed 6 --split test --loose-top-share 1.0``: every body in a loose
    top).
 2. Real photos: the A-pose pair (165 cm) end to end; every SHAPY photo through the gate
@@ -12,10 +12,10 @@
 3. Repeatability: the A-pose pair as given and altered slightly
    (``fitroom.body.copies``: saved again, mirror, crop, 2-3 degree rotation, JPEG
    quality 60, 0.7x size) re-measured; the spread per girth. The same on
-   ``var/body_scan/jitter/bench_s44.npz``
+   ``var/body_scan/leaknear/jitter/bench_s44.npz``
    (``scripts/make_body_scan_jitter.py --bodies 100 --seed 44``): per synthetic body, the
    spread of the shipped models' girths over the copies' stored features. And on
-   ``var/body_scan/jitter/retakes_s45.npz`` (``--bodies 100 --seed 45 --retakes 4``):
+   ``var/body_scan/leaknear/jitter/retakes_s45.npz`` (``--bodies 100 --seed 45 --retakes 4``):
    each body photographed 4 separate times (new arm angle, stance, camera distance and
    height), against the checks real people's repeat photos face: girths within 3 cm
    across takes, front-only within 5 cm of front + side. Then the same bodies and takes
@@ -669,23 +669,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--avatar-bodies", type=int, default=40)
-    parser.add_argument("--test-data", type=Path, default=REPO_ROOT / "var/body_scan/test2.npz")
     parser.add_argument(
-        "--loose-test-data", type=Path, default=REPO_ROOT / "var/body_scan/test_loose.npz"
+        "--test-data", type=Path, default=REPO_ROOT / "var/body_scan/leaknear/test2.npz"
     )
     parser.add_argument(
-        "--jitter-data", type=Path, default=REPO_ROOT / "var/body_scan/jitter/bench_s44.npz"
+        "--loose-test-data", type=Path, default=REPO_ROOT / "var/body_scan/leaknear/test_loose.npz"
     )
     parser.add_argument(
-        "--retake-data", type=Path, default=REPO_ROOT / "var/body_scan/jitter/retakes_s45.npz"
+        "--jitter-data",
+        type=Path,
+        default=REPO_ROOT / "var/body_scan/leaknear/jitter/bench_s44.npz",
+    )
+    parser.add_argument(
+        "--retake-data",
+        type=Path,
+        default=REPO_ROOT / "var/body_scan/leaknear/jitter/retakes_s45.npz",
     )
     parser.add_argument(
         "--rolled-retake-data",
         type=Path,
         nargs="*",
         default=[
-            REPO_ROOT / "var/body_scan/jitter/retakes_roll_s45.npz",
-            REPO_ROOT / "var/body_scan/jitter/retakes_roll_level_s45.npz",
+            REPO_ROOT / "var/body_scan/leaknear/jitter/retakes_roll_s45.npz",
+            REPO_ROOT / "var/body_scan/leaknear/jitter/retakes_roll_level_s45.npz",
         ],
     )
     parser.add_argument("--debug-dir", type=Path, default=REPO_ROOT / "var/body_scan/debug")

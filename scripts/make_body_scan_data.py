@@ -41,8 +41,8 @@ for seeds 20-21, ``--bodies 2000`` for seeds 22-23 and ``--bodies 1800`` for see
 for seeds 26-29 (``var/body_scan/more/train_mirror_sS.npz``, add ``--no-upright``),
 calibration ``--bodies 480 --seed 5 --split test`` (``var/body_scan/more/
 val_shifted_s5.npz``, legacy). With today's features (upright): the test set ``--bodies 480
---seed 4 --split test`` (``var/body_scan/test2.npz``), the loose-top test set ``--bodies
-480 --seed 6 --split test --loose-top-share 1.0`` (``var/body_scan/test_loose.npz``)
+--seed 4 --split test`` (``var/body_scan/leaknear/test2.npz``), the loose-top test set ``--bodies
+480 --seed 6 --split test --loose-top-share 1.0`` (``var/body_scan/leaknear/test_loose.npz``)
 and the bodies that chose the leak threshold and the models since (39,600 and 45,600
 bodies), ``--bodies 240 --split test --loose-top-share 0.5`` with seeds 7 and 8.
 

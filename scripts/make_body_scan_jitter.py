@@ -24,10 +24,10 @@ same command without it. ``--no-upright`` reads the photos without turning them 
 first (``fitroom.body.scan.photo_features``), to measure what that step is worth.
 
 Run (the benchmark's bodies): ``python scripts/make_body_scan_jitter.py --bodies 100
---seed 44 --out var/body_scan/jitter/bench_s44.npz``, ``python
+--seed 44 --out var/body_scan/leaknear/jitter/bench_s44.npz``, ``python
 scripts/make_body_scan_jitter.py --bodies 100 --seed 45 --retakes 4 --out
-var/body_scan/jitter/retakes_s45.npz`` and the same with ``--roll-deg 3 --out
-var/body_scan/jitter/retakes_roll_s45.npz``.
+var/body_scan/leaknear/jitter/retakes_s45.npz`` and the same with ``--roll-deg 3 --out
+var/body_scan/leaknear/jitter/retakes_roll_s45.npz``.
 """
 
 from __future__ import annotations
